@@ -1,0 +1,3 @@
+from modelops_git.cli import main
+
+main()

@@ -1,0 +1,202 @@
+"""The `mo` command line: one thin function per command; errors are handled once, in main()."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from modelops_git import __version__, api, output
+from modelops_git.crash import write_crash_log
+from modelops_git.errors import EXIT_BUG, EXIT_INTERRUPT, EXIT_USAGE, ModelOpsError, SpecError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="mo",
+    help="modelops-git: declarative ML pipelines, data and promotions, kept in git.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+_state = {"traceback": False}
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+EnvOption = Annotated[
+    str | None, typer.Option("--env", "-e", help="Environment to apply (a file in environments/).")
+]
+
+
+class RenderFormat(StrEnum):
+    yaml = "yaml"
+    json = "json"
+
+
+class GraphFormat(StrEnum):
+    text = "text"
+    mermaid = "mermaid"
+    dot = "dot"
+
+
+def _version(value: bool) -> None:
+    if value:
+        output.text(f"mo {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    show_traceback: Annotated[
+        bool,
+        typer.Option(
+            "--traceback",
+            help="On an internal error, print the traceback instead of writing a log.",
+        ),
+    ] = False,
+) -> None:
+    _state["traceback"] = show_traceback
+
+
+@app.command()
+def init(
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite files that already exist.")
+    ] = False,
+    no_dvc: Annotated[
+        bool, typer.Option("--no-dvc", help="Do not run `dvc init` / `dvc add`.")
+    ] = False,
+    json: JsonOption = False,
+) -> None:
+    """Scaffold modelops.yaml, environments and an example pipeline in this git repo."""
+    result = api.init(Path.cwd(), force=force, with_dvc=not no_dvc)
+    if json:
+        output.json_data(result)
+        return
+    for rel in result["written"]:
+        output.line(f"wrote {rel}")
+    if result["dvc_initialized"]:
+        output.line("initialized DVC (.dvc/)")
+    for rel in result["dvc_tracked"]:
+        output.line(f"tracked {rel} with DVC ({rel}.dvc)")
+    output.line("next: mo validate && mo graph train", ok=True)
+
+
+@app.command()
+def validate(json: JsonOption = False) -> None:
+    """Check modelops.yaml and environments/*.yaml; report every problem with file:line:col."""
+    try:
+        result = api.validate(Path.cwd())
+    except SpecError as problems:
+        if not json:
+            raise
+        output.json_data({"ok": False, "problems": [vars(d) for d in problems.diagnostics]})
+        raise typer.Exit(problems.exit_code) from None
+    if json:
+        output.json_data(result)
+        return
+    tasks = sum(result["pipelines"].values())
+    output.line(
+        f"ok: {len(result['pipelines'])} pipelines, {tasks} tasks, "
+        f"{len(result['environments'])} environments",
+        ok=True,
+    )
+
+
+@app.command()
+def render(
+    pipeline: Annotated[str | None, typer.Argument(help="Only this pipeline.")] = None,
+    env: EnvOption = None,
+    fmt: Annotated[
+        RenderFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = RenderFormat.yaml,
+) -> None:
+    """Print the effective spec after an environment's overrides (deterministic)."""
+    data = api.render(Path.cwd(), pipeline, env)
+    if fmt is RenderFormat.json:
+        output.json_data(data)
+    else:
+        import yaml
+
+        output.text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100))
+
+
+@app.command()
+def envs(json: JsonOption = False) -> None:
+    """List environments with their platform, pins and promotion policy."""
+    listed = api.envs(Path.cwd())
+    if json:
+        output.json_data(listed)
+        return
+    rows = [
+        [
+            e["name"],
+            e["platform"],
+            e["promotes_from"] or "-",
+            str(e["approvals"]),
+            "yes" if e["auto"] else "no",
+            ", ".join(f"{m}={v}" for m, v in e["pins"].items()) or "-",
+        ]
+        for e in listed
+    ]
+    output.table(["ENV", "PLATFORM", "FROM", "APPROVALS", "AUTO", "PINS"], rows)
+
+
+@app.command()
+def graph(
+    pipeline: Annotated[str, typer.Argument(help="Pipeline to draw.")],
+    env: EnvOption = None,
+    fmt: Annotated[
+        GraphFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = GraphFormat.text,
+) -> None:
+    """Draw a pipeline's task graph as text, Mermaid or Graphviz DOT."""
+    output.text(api.graph(Path.cwd(), pipeline, fmt.value, env))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: maps every outcome to one exit code (0, 1, 2, 3 or 130)."""
+    sys.exit(run(argv))
+
+
+def run(argv: list[str] | None = None) -> int:
+    try:
+        code = app(args=argv, prog_name="mo", standalone_mode=False)
+    except SpecError as problems:
+        output.diagnostics(problems.diagnostics)
+        return problems.exit_code
+    except ModelOpsError as problem:
+        output.error(problem)
+        return problem.exit_code
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.ClickException as usage:
+        usage.show()
+        return EXIT_USAGE
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        output.error(ModelOpsError("interrupted"))
+        return EXIT_INTERRUPT
+    except Exception:
+        if _state["traceback"]:
+            traceback.print_exc()
+            return EXIT_BUG
+        log = write_crash_log(argv if argv is not None else sys.argv[1:])
+        output.error(
+            ModelOpsError(
+                f"internal error (a bug in mo {__version__}); details in {log}",
+                "please report it with that file; rerun with --traceback to see the traceback here",
+            )
+        )
+        return EXIT_BUG
+    return code if isinstance(code, int) else 0

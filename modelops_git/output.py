@@ -1,0 +1,57 @@
+"""All printing: plain text for people (coloured on a terminal), JSON for machines."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+import typer
+
+from modelops_git.errors import Diagnostic, ModelOpsError
+
+__all__ = ["diagnostics", "error", "json_data", "line", "table", "text"]
+
+
+def json_data(data: Any) -> None:
+    """Stable JSON: two-space indent, keys in the order the data has them, UTF-8."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def text(value: str) -> None:
+    sys.stdout.write(value if value.endswith("\n") else value + "\n")
+
+
+def line(message: str, *, ok: bool = False) -> None:
+    typer.secho(message, fg=typer.colors.GREEN if ok else None)
+
+
+def error(problem: ModelOpsError) -> None:
+    typer.secho(f"error: {problem.message}", fg=typer.colors.RED, err=True)
+    if problem.hint:
+        typer.secho(f"  hint: {problem.hint}", err=True)
+
+
+def diagnostics(problems: Iterable[Diagnostic]) -> None:
+    """One block per problem, `file:line:col` first so editors and terminals can jump to it."""
+    problems = list(problems)
+    for problem in problems:
+        typer.secho(
+            f"{problem.location()}: error: {problem.message}", fg=typer.colors.RED, err=True
+        )
+        typer.secho(f"  at {problem.path}", err=True)
+        if problem.hint:
+            typer.secho(f"  hint: {problem.hint}", err=True)
+    files = len({problem.file for problem in problems})
+    noun = "problem" if len(problems) == 1 else "problems"
+    typer.secho(f"{len(problems)} {noun} in {files} file{'s' if files != 1 else ''}", err=True)
+
+
+def table(headers: list[str], rows: list[list[str]]) -> None:
+    widths = [
+        max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)
+    ]
+    for index, row in enumerate([headers, *rows]):
+        cells = [str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)]
+        typer.secho("  ".join(cells).rstrip(), bold=index == 0)

@@ -1,0 +1,184 @@
+"""A repository's spec and environments, loaded and checked as one."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from modelops_git.errors import Diagnostic, ModelOpsError, SpecError
+from modelops_git.paths import RepoPaths
+from modelops_git.spec import schemas
+from modelops_git.spec.check_envs import check_environment, check_trigger_envs
+from modelops_git.spec.check_graph import check_graphs, check_paths
+from modelops_git.spec.check_params import ParamsFiles, check_params
+from modelops_git.spec.check_references import check_references
+from modelops_git.spec.check_secrets import check_secrets
+from modelops_git.spec.model import DEFAULT_PARAMS_FILE, Environment, Spec
+from modelops_git.spec.overlay import deep_merge
+from modelops_git.spec.report import Locator, Overlay, Report, mapping
+from modelops_git.spec.yaml_source import YamlSource, load_yaml_file
+
+__all__ = ["ENV_DIR", "SPEC_FILE", "Project", "load_project"]
+
+SPEC_FILE = "modelops.yaml"
+ENV_DIR = "environments"
+_ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+
+@dataclass(frozen=True)
+class Project:
+    """A validated project: what every command that reads the spec starts from."""
+
+    root: Path
+    spec_source: YamlSource
+    env_sources: dict[str, YamlSource] = field(default_factory=dict)
+
+    @property
+    def env_names(self) -> list[str]:
+        return list(self.env_sources)
+
+    @cached_property
+    def spec(self) -> Spec:
+        return Spec.from_data(self.spec_source.data)
+
+    def effective_data(self, env: str | None) -> dict[str, Any]:
+        """The spec data with `env`'s overrides merged in (the spec itself for None)."""
+        data: dict[str, Any] = self.spec_source.data
+        if env is None:
+            return data
+        overrides = mapping(self.env_source(env).data).get("overrides")
+        return deep_merge(data, overrides) if overrides else data
+
+    def effective_spec(self, env: str | None) -> Spec:
+        return self.spec if env is None else Spec.from_data(self.effective_data(env))
+
+    def env_source(self, name: str) -> YamlSource:
+        if name not in self.env_sources:
+            known = ", ".join(self.env_sources) or "none"
+            raise ModelOpsError(
+                f"unknown environment {name!r} (known: {known})",
+                f"create {ENV_DIR}/{name}.yaml or pick a known one (`mo envs`)",
+            )
+        return self.env_sources[name]
+
+    def environment(self, name: str) -> Environment:
+        return Environment.from_data(name, mapping(self.env_source(name).data))
+
+    def params_files(self, env: str | None) -> ParamsFiles:
+        env_params = mapping(mapping(self.env_source(env).data).get("params")) if env else {}
+        default = self.spec_source.data.get("params_file", DEFAULT_PARAMS_FILE)
+        return ParamsFiles(RepoPaths(self.root), default, env_params)
+
+
+def load_project(root: Path) -> Project:
+    """Load and check `modelops.yaml` and `environments/*.yaml`; SpecError lists every problem."""
+    spec_path = root / SPEC_FILE
+    if not spec_path.is_file():
+        raise ModelOpsError(
+            f"no {SPEC_FILE} in {root}", "run `mo init` to scaffold one, or cd into the project"
+        )
+    problems: list[Diagnostic] = []
+    spec_source = _load(spec_path, SPEC_FILE, problems)
+    env_sources = _load_envs(root, problems)
+    if spec_source is None:
+        raise SpecError(problems)
+    project = Project(root, spec_source, env_sources)
+    problems.extend(_check(project))
+    if problems:
+        raise SpecError(sorted(set(problems)))
+    return project
+
+
+def _load(path: Path, display: str, problems: list[Diagnostic]) -> YamlSource | None:
+    try:
+        return load_yaml_file(path, display)
+    except SpecError as error:
+        problems.extend(error.diagnostics)
+        return None
+
+
+def _load_envs(root: Path, problems: list[Diagnostic]) -> dict[str, YamlSource]:
+    env_dir = root / ENV_DIR
+    sources: dict[str, YamlSource] = {}
+    for path in sorted(env_dir.glob("*.yaml")) if env_dir.is_dir() else []:
+        display = f"{ENV_DIR}/{path.name}"
+        if not _ENV_NAME.match(path.stem):
+            problems.append(
+                Diagnostic(
+                    display,
+                    1,
+                    1,
+                    "$",
+                    f"{path.stem!r} is not a valid environment name",
+                    "rename the file: letters, digits, '_', '-' and '.'",
+                )
+            )
+            continue
+        source = _load(path, display, problems)
+        if source is not None:
+            sources[path.stem] = source
+    return sources
+
+
+def _check(project: Project) -> list[Diagnostic]:
+    source = project.spec_source
+    if not isinstance(source.data, dict):
+        return [
+            source.diagnostic(
+                (), "modelops.yaml must be a mapping with a 'pipelines' key", "start from `mo init`"
+            )
+        ]
+    problems = schemas.check(source, "spec", source.data)
+    problems += _semantic(source, source.data, project, None)
+    env_names = project.env_names
+    report = Report(source)
+    check_trigger_envs(report, source.data, env_names)
+    problems += report.problems
+    for name, env_source in project.env_sources.items():
+        problems += _check_env(project, name, env_source, env_names)
+    return problems
+
+
+def _semantic(
+    locator: Locator, data: dict[str, Any], project: Project, env: str | None
+) -> list[Diagnostic]:
+    report = Report(locator)
+    paths = RepoPaths(project.root)
+    check_references(report, data)
+    check_paths(report, data, paths)
+    check_graphs(report, data)
+    check_secrets(report, data)
+    try:
+        check_params(report, data, project.params_files(env))
+    except SpecError as error:
+        report.problems.extend(error.diagnostics)
+    return report.problems
+
+
+def _check_env(
+    project: Project, name: str, env_source: YamlSource, env_names: list[str]
+) -> list[Diagnostic]:
+    env = env_source.data
+    if env is None:
+        return []
+    if not isinstance(env, dict):
+        return [
+            env_source.diagnostic(
+                (), "an environment file must be a mapping", "see `mo init` for an example"
+            )
+        ]
+    problems = schemas.check(env_source, "environment", env)
+    report = Report(env_source)
+    check_environment(report, env, project.spec_source.data, env_names)
+    check_secrets(report, env)
+    problems += report.problems
+    if isinstance(env.get("overrides"), dict) or isinstance(env.get("params"), dict):
+        overlay = Overlay(project.spec_source, env_source)
+        merged = project.effective_data(name)
+        if merged is not project.spec_source.data:
+            problems += schemas.check(overlay, "spec", merged)
+        problems += _semantic(overlay, merged, project, name)
+    return problems

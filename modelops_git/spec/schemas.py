@@ -1,0 +1,195 @@
+"""JSON Schema validation of spec files, with errors people can act on."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from modelops_git.errors import Diagnostic
+from modelops_git.spec.report import Locator
+from modelops_git.spec.yaml_source import JsonPath
+
+__all__ = ["SCHEMA_FILES", "check", "schema_document", "schema_path_hint"]
+
+SCHEMA_FILES = {
+    "spec": "modelops.schema.json",
+    "environment": "environment.schema.json",
+    "lock": "lock.schema.json",
+}
+_SECRET_DESCRIPTION = "A reference to a credential"  # noqa: S105 - a schema text, not a secret
+_TYPE_NAMES = {
+    bool: "boolean",
+    int: "number",
+    float: "number",
+    str: "string",
+    list: "list",
+    dict: "mapping",
+    type(None): "null",
+}
+
+
+def _schema_dir() -> Path:
+    packaged = Path(str(resources.files("modelops_git"))) / "schemas"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "schemas"
+
+
+def schema_path_hint() -> Path:
+    """Where the schema files are on this machine (for `$schema` lines and docs)."""
+    return _schema_dir()
+
+
+@cache
+def schema_document(kind: str) -> dict[str, Any]:
+    text = (_schema_dir() / SCHEMA_FILES[kind]).read_text(encoding="utf-8")
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+@cache
+def _validator(kind: str) -> Any:
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    registry: Registry[Any] = Registry().with_resources(
+        (name, Resource.from_contents(schema_document(key))) for key, name in SCHEMA_FILES.items()
+    )
+    return Draft202012Validator(schema_document(kind), registry=registry)
+
+
+def check(source: Locator, kind: str, data: Any) -> list[Diagnostic]:
+    """Every schema problem of `data`, located through `source`."""
+    diagnostics: list[Diagnostic] = []
+    for error in _validator(kind).iter_errors(data):
+        diagnostics.extend(_explain(source, error))
+    return diagnostics
+
+
+def _explain(source: Locator, error: Any) -> Iterator[Diagnostic]:
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        yield from _explain(source, _closest(error))
+        return
+    path: JsonPath = tuple(error.absolute_path)
+    handler = _HANDLERS.get(error.validator, _generic)
+    yield from handler(source, error, path)
+
+
+def _closest(error: Any) -> Any:
+    """Of the alternatives of a oneOf, the error from the branch whose type matched."""
+    from jsonschema.exceptions import best_match
+
+    typed = [sub for sub in error.context if sub.validator != "type"]
+    return best_match(typed or error.context)
+
+
+def _type_name(value: Any) -> str:
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _type(source: Locator, error: Any, path: JsonPath) -> Iterator[Diagnostic]:
+    expected = error.validator_value
+    wanted = " or ".join(expected) if isinstance(expected, list) else str(expected)
+    wanted = wanted.replace("object", "mapping").replace("array", "list")
+    value = error.instance
+    plain = source.plain_text(path)
+    if plain is not None and "string" in wanted and not isinstance(value, str):
+        yield source.diagnostic(
+            path,
+            f"YAML reads the unquoted {plain!r} as the {_type_name(value)} {value!r}, "
+            f"but a string is expected here",
+            f'quote it: "{plain}"',
+        )
+        return
+    if plain is not None and isinstance(value, str) and wanted in ("boolean", "number", "integer"):
+        yield source.diagnostic(
+            path,
+            f"expected a {wanted}, got the string {value!r}",
+            "write true or false" if wanted == "boolean" else "write a number",
+        )
+        return
+    yield source.diagnostic(
+        path,
+        f"expected a {wanted}, got a {_type_name(value)}",
+        _described(error, "fix the value's type"),
+    )
+
+
+def _additional(source: Locator, error: Any, path: JsonPath) -> Iterator[Diagnostic]:
+    allowed = sorted(error.schema.get("properties", {}))
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    for key in instance:
+        if key in allowed:
+            continue
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
+        yield source.diagnostic(path + (key,), f"unknown key {key!r}", hint, key=True)
+
+
+def _required(source: Locator, error: Any, path: JsonPath) -> Iterator[Diagnostic]:
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    for key in error.validator_value:
+        if key not in instance:
+            description = error.schema.get("properties", {}).get(key, {}).get("description", "")
+            hint = f"add '{key}:' ({description.rstrip('.')})" if description else f"add '{key}:'"
+            where = path if path else ()
+            yield source.diagnostic(where, f"missing required key {key!r}", hint, key=bool(path))
+
+
+def _enum(source: Locator, error: Any, path: JsonPath) -> Iterator[Diagnostic]:
+    options = [str(option) for option in error.validator_value]
+    close = difflib.get_close_matches(str(error.instance), options, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else "use one of the listed values"
+    yield source.diagnostic(path, f"{error.instance!r} is not one of: {', '.join(options)}", hint)
+
+
+def _pattern(source: Locator, error: Any, path: JsonPath) -> Iterator[Diagnostic]:
+    description = str(error.schema.get("description", ""))
+    if description.startswith(_SECRET_DESCRIPTION):
+        yield source.diagnostic(
+            path,
+            "literal secret: credentials must be references, not values",
+            "write env:NAME or secret:NAME and keep the value out of git; rotate it if it was "
+            "ever committed",
+        )
+        return
+    yield source.diagnostic(
+        path,
+        f"{error.instance!r} is not valid here",
+        _described(error, f"it must match {error.validator_value}"),
+    )
+
+
+def _property_names(source: Locator, error: Any, path: JsonPath) -> Iterator[Diagnostic]:
+    for sub in error.context or [error]:
+        name = sub.instance
+        yield source.diagnostic(
+            path + (name,),
+            f"{name!r} is not a valid name",
+            _described(sub, "use letters, digits, '_', '-' and '.'"),
+            key=True,
+        )
+
+
+def _generic(source: Locator, error: Any, path: JsonPath) -> Iterator[Diagnostic]:
+    yield source.diagnostic(path, str(error.message), _described(error, "see the schema"))
+
+
+def _described(error: Any, fallback: str) -> str:
+    description = error.schema.get("description") if isinstance(error.schema, dict) else None
+    return str(description) if description else fallback
+
+
+_HANDLERS = {
+    "type": _type,
+    "additionalProperties": _additional,
+    "required": _required,
+    "enum": _enum,
+    "pattern": _pattern,
+    "propertyNames": _property_names,
+}

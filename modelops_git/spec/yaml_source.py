@@ -1,0 +1,410 @@
+"""Safe YAML loading that keeps node positions, so every error can name `file:line:col`.
+
+Scalars follow the YAML 1.2 core schema (as editors and ruamel.yaml do): `on`, `no` and
+`yes` stay strings, only `true`/`false` are booleans. Tags other than the standard
+JSON-compatible ones are refused instead of building objects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from modelops_git.errors import Diagnostic, SpecError
+
+__all__ = ["JsonPath", "YamlSource", "format_path", "load_yaml_file", "load_yaml_text"]
+
+JsonPath = tuple[str | int, ...]
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_NODES = 2_000_000
+MAX_DEPTH = 64
+
+_PLAIN = "!plain"
+_TAG = "tag:yaml.org,2002:"
+_STR, _SEQ, _MAP = _TAG + "str", _TAG + "seq", _TAG + "map"
+_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_INF = re.compile(r"[-+]?\.(inf|Inf|INF)")
+_NAN = re.compile(r"\.(nan|NaN|NAN)")
+_NULLS = {"", "~", "null", "Null", "NULL"}
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_EXPECTED_TYPES: dict[str, type | tuple[type, ...]] = {
+    _TAG + "int": int,
+    _TAG + "float": (int, float),
+    _TAG + "bool": bool,
+    _TAG + "null": type(None),
+}
+
+try:
+    from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml.composer import Composer
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Parser(Reader, Scanner, Parser, Composer):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
+
+
+class _Composer(_Parser, yaml.resolver.BaseResolver):
+    """Composes nodes only; plain scalars get a marker tag and are resolved by YAML 1.2 rules."""
+
+    def __init__(self, text: str) -> None:
+        _Parser.__init__(self, text)
+        yaml.resolver.BaseResolver.__init__(self)
+
+    def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode and implicit[0]:
+            return _PLAIN
+        return str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
+
+
+def format_path(path: JsonPath) -> str:
+    """`$.pipelines.train.tasks[0]`: the JSON path people see in errors."""
+    parts = ["$"]
+    for part in path:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", part):
+            parts.append(f".{part}")
+        else:
+            parts.append(f"[{part!r}]")
+    return "".join(parts)
+
+
+def resolve_plain(text: str) -> Any:
+    """The value of an unquoted scalar under the YAML 1.2 core schema."""
+    if text in _NULLS:
+        return None
+    if text in _BOOLS:
+        return _BOOLS[text]
+    if _INT.fullmatch(text):
+        return int(text, 0) if text[:2] in ("0o", "0x") else int(text)
+    if _FLOAT.fullmatch(text) and any(ch.isdigit() for ch in text):
+        return float(text)
+    if _INF.fullmatch(text):
+        return float("-inf") if text.startswith("-") else float("inf")
+    if _NAN.fullmatch(text):
+        return float("nan")
+    return text
+
+
+@dataclass
+class YamlSource:
+    """A loaded YAML file: its data, and the node tree to locate any JSON path in it."""
+
+    file: str
+    data: Any
+    root: Node | None
+
+    def node_at(self, path: JsonPath) -> tuple[Node | None, Node | None]:
+        """The (key node, value node) at `path`, as deep as the path exists."""
+        key_node: Node | None = None
+        node = self.root
+        for part in path:
+            found = _child(node, part)
+            if found is None:
+                break
+            key_node, node = found
+        return key_node, node
+
+    def has(self, path: JsonPath) -> bool:
+        node: Node | None = self.root
+        for part in path:
+            found = _child(node, part)
+            if found is None:
+                return False
+            node = found[1]
+        return True
+
+    def diagnostic(
+        self, path: JsonPath, message: str, hint: str = "", *, key: bool = False
+    ) -> Diagnostic:
+        key_node, value_node = self.node_at(path)
+        node = key_node if key and key_node is not None else value_node
+        line, col = _position(node)
+        return Diagnostic(self.file, line, col, format_path(path), message, hint)
+
+    def plain_text(self, path: JsonPath) -> str | None:
+        """The source text of an unquoted scalar (to explain YAML surprises), else None."""
+        _, node = self.node_at(path)
+        if isinstance(node, ScalarNode) and node.tag == _PLAIN:
+            return str(node.value)
+        return None
+
+
+def load_yaml_file(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> YamlSource:
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SpecError(
+                [
+                    Diagnostic(
+                        display,
+                        1,
+                        1,
+                        "$",
+                        f"file is {size} bytes, over the {max_bytes}-byte limit for spec files",
+                        "keep data out of specs; track large files with DVC",
+                    )
+                ]
+            )
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            [
+                Diagnostic(
+                    display, 1, 1, "$", f"file is not UTF-8 text ({exc.reason})", "save it as UTF-8"
+                )
+            ]
+        ) from None
+    except OSError as exc:
+        raise SpecError(
+            [
+                Diagnostic(
+                    display,
+                    1,
+                    1,
+                    "$",
+                    f"cannot read file: {exc.strerror}",
+                    "check that it exists and is readable",
+                )
+            ]
+        ) from None
+    return load_yaml_text(text, display)
+
+
+def load_yaml_text(text: str, display: str) -> YamlSource:
+    root = _compose(text, display)
+    builder = _Builder(display)
+    if root is not None:
+        builder.check_size(root)
+    data = builder.build(root, 0) if root is not None else None
+    if builder.problems:
+        raise SpecError(builder.problems)
+    return YamlSource(display, data, root)
+
+
+def _compose(text: str, display: str) -> Node | None:
+    composer = _Composer(text)
+    try:
+        node: Node | None = composer.get_single_node()
+        return node
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        message = f"YAML syntax error: {problem}"
+        if exc.context and exc.problem:
+            message = f"YAML syntax error {exc.context}: {exc.problem}"
+        raise SpecError(
+            [
+                Diagnostic(
+                    display,
+                    line,
+                    col,
+                    "$",
+                    message,
+                    "check indentation, quotes and brackets near this spot",
+                )
+            ]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(
+            [
+                Diagnostic(
+                    display, 1, 1, "$", f"YAML error: {exc}", "save the file as plain UTF-8 YAML"
+                )
+            ]
+        ) from None
+    finally:
+        composer.dispose()
+
+
+def _position(node: Node | None) -> tuple[int, int]:
+    if node is None:
+        return 1, 1
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _is_merge_key(key: Node) -> bool:
+    return isinstance(key, ScalarNode) and key.tag == _PLAIN and key.value == "<<"
+
+
+def _merge_sources(value: Node) -> list[Node]:
+    return list(value.value) if isinstance(value, SequenceNode) else [value]
+
+
+def _pairs(node: MappingNode) -> Iterator[tuple[Node, Node]]:
+    """Key/value pairs as they apply: own keys first, then merged (`<<`) ones."""
+    merged: list[Node] = []
+    for key, value in node.value:
+        if _is_merge_key(key):
+            merged.extend(_merge_sources(value))
+        else:
+            yield key, value
+    for source in merged:
+        if isinstance(source, MappingNode):
+            yield from _pairs(source)
+
+
+def _child(node: Node | None, part: str | int) -> tuple[Node, Node] | None:
+    if isinstance(node, MappingNode) and isinstance(part, str):
+        for key, value in _pairs(node):
+            if isinstance(key, ScalarNode) and key.value == part:
+                return key, value
+    if isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+        item: Node = node.value[part]
+        return item, item
+    return None
+
+
+class _Builder:
+    """Turns nodes into plain data, collecting every problem instead of stopping at the first."""
+
+    def __init__(self, display: str) -> None:
+        self.display = display
+        self.problems: list[Diagnostic] = []
+
+    def problem(self, node: Node, message: str, hint: str) -> None:
+        line, col = _position(node)
+        self.problems.append(Diagnostic(self.display, line, col, "$", message, hint))
+
+    def check_size(self, root: Node) -> None:
+        sizes: dict[int, int] = {}
+        total = self._expanded_size(root, sizes, set())
+        if total > MAX_NODES:
+            self.problem(
+                root,
+                f"document expands to {total} nodes through aliases, over the limit of {MAX_NODES}",
+                "remove the alias chain (a 'billion laughs' file?)",
+            )
+            raise SpecError(self.problems)
+
+    def _expanded_size(self, node: Node, sizes: dict[int, int], active: set[int]) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if id(node) in active:
+            self.problem(
+                node,
+                "recursive alias: a node contains itself",
+                "replace the alias with a copy of the values it needs",
+            )
+            raise SpecError(self.problems)
+        if isinstance(node, ScalarNode):
+            return 1
+        active.add(id(node))
+        children = (
+            node.value if isinstance(node, SequenceNode) else [n for p in node.value for n in p]
+        )
+        total = 1
+        for child in children:
+            total += self._expanded_size(child, sizes, active)
+            if total > MAX_NODES:
+                break
+        active.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    def build(self, node: Node, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            self.problem(node, f"nesting deeper than {MAX_DEPTH} levels", "flatten the structure")
+            return None
+        if isinstance(node, ScalarNode):
+            return self.scalar(node)
+        if isinstance(node, SequenceNode):
+            if node.tag != _SEQ:
+                self.bad_tag(node)
+            return [self.build(item, depth + 1) for item in node.value]
+        if isinstance(node, MappingNode):
+            if node.tag != _MAP:
+                self.bad_tag(node)
+            return self.mapping(node, depth)
+        return None  # pragma: no cover - PyYAML has no other node kinds
+
+    def scalar(self, node: ScalarNode) -> Any:
+        if node.tag == _PLAIN:
+            return resolve_plain(node.value)
+        if node.tag == _STR:
+            return node.value
+        if node.tag in _EXPECTED_TYPES:
+            value = resolve_plain(node.value)
+            expected = _EXPECTED_TYPES[node.tag]
+            if isinstance(value, expected):
+                return value
+            self.problem(
+                node,
+                f"{node.value!r} is not a valid {node.tag.removeprefix(_TAG)}",
+                "remove the tag or fix the value",
+            )
+            return None
+        self.bad_tag(node)
+        return None
+
+    def bad_tag(self, node: Node) -> None:
+        tag = node.tag.replace(_TAG, "!!")
+        self.problem(
+            node,
+            f"YAML tag {tag} is not allowed",
+            "specs are plain data: remove the tag (only !!str, !!int, !!float, !!bool, "
+            "!!null, !!seq and !!map are accepted)",
+        )
+
+    def mapping(self, node: MappingNode, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        first_seen: dict[str, Node] = {}
+        merged: list[Node] = []
+        for key_node, value_node in node.value:
+            if _is_merge_key(key_node):
+                merged.extend(_merge_sources(value_node))
+                continue
+            key = self.key(key_node)
+            if key is None:
+                continue
+            if key in first_seen:
+                line = first_seen[key].start_mark.line + 1
+                self.problem(
+                    key_node,
+                    f"duplicate key {key!r} (first defined on line {line})",
+                    "remove one of them; YAML would silently keep only the last",
+                )
+                continue
+            first_seen[key] = key_node
+            result[key] = self.build(value_node, depth + 1)
+        for source in merged:
+            if not isinstance(source, MappingNode):
+                self.problem(
+                    source,
+                    "merge key '<<' needs a mapping or a list of mappings",
+                    "point '<<' at an anchored mapping, e.g. '<<: *defaults'",
+                )
+                continue
+            for key, value in self.mapping(source, depth + 1).items():
+                result.setdefault(key, value)
+        return result
+
+    def key(self, node: Node) -> str | None:
+        if not isinstance(node, ScalarNode):
+            self.problem(
+                node,
+                "mapping keys must be plain strings, not lists or mappings",
+                "use a string key",
+            )
+            return None
+        if node.tag not in (_PLAIN, _STR):
+            self.bad_tag(node)
+            return None
+        return str(node.value)
