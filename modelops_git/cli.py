@@ -8,7 +8,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from modelops_git import __version__, api, output
@@ -179,12 +178,12 @@ def run(argv: list[str] | None = None) -> int:
     except ModelOpsError as problem:
         output.error(problem)
         return problem.exit_code
-    except click.exceptions.Exit as done:
-        return done.exit_code
-    except click.ClickException as usage:
-        usage.show()
-        return EXIT_USAGE
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except typer.Exit as done:
+        return int(done.exit_code)
+    except typer.TyperException as usage:
+        usage.show()  # type: ignore[attr-defined]
+        return int(getattr(usage, "exit_code", EXIT_USAGE))
+    except (KeyboardInterrupt, typer.Abort):
         output.error(ModelOpsError("interrupted"))
         return EXIT_INTERRUPT
     except Exception:
