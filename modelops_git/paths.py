@@ -37,11 +37,20 @@ class RepoPaths:
             return ("the path is the repository root itself", "name a file or directory inside it")
         real = self._real(parts)
         if real != self.root and not real.is_relative_to(self.root):
+            link = self._escaping_link(parts)
             return (
-                f"path {rel!r} leads out of the repository through a symlink (to {real})",
+                f"path {rel!r} leads out of the repository through the symlink {link!r}",
                 "copy the data into the repository or track it with DVC",
             )
         return None
+
+    def _escaping_link(self, parts: tuple[str, ...]) -> str:
+        """The first symlink along `parts` that resolves outside the repository."""
+        for end in range(1, len(parts) + 1):
+            candidate = self.root.joinpath(*parts[:end])
+            if candidate.is_symlink() and not candidate.resolve().is_relative_to(self.root):
+                return "/".join(parts[:end])
+        return "/".join(parts)
 
     def _real(self, parts: tuple[str, ...]) -> Path:
         parent = self._real_dir(parts[:-1])

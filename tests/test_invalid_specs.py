@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import Result
 
 CASES = Path(__file__).parent / "invalid_specs"
-LOCATION = re.compile(r"^(?P<file>[^\s:]+):(?P<line>\d+):(?P<col>\d+): error: ", re.M)
+LOCATION = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): error: ", re.M)
 _SPECIAL = {"expected.txt", "symlinks.txt", "README.md"}
 
 

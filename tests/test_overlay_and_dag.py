@@ -64,7 +64,7 @@ def test_edges_inferred_from_outs_and_directories() -> None:
 def test_overlapping_outs_in_either_order() -> None:
     first = {"a": TaskIO([], [], ["data/x.csv"]), "b": TaskIO([], [], ["data"])}
     second = {"a": TaskIO([], [], ["data"]), "b": TaskIO([], [], ["data/x.csv"])}
-    assert overlapping_outs(first) == [("b", "outs", 0, "a", "data/x.csv")]
-    assert overlapping_outs(second) == [("b", "outs", 0, "a", "data")]
+    assert overlapping_outs(first) == [("b", "outs", 0, "a", "outs", 0)]
+    assert overlapping_outs(second) == [("b", "outs", 0, "a", "outs", 0)]
     assert overlapping_outs({"a": TaskIO([], [], ["m.json"], ["m.json"])}) == [
-        ("a", "metrics", 0, "a", "m.json")]
+        ("a", "metrics", 0, "a", "outs", 0)]

@@ -26,7 +26,9 @@ def check_environment(
     models = mapping(spec.get("models"))
     for model in mapping(env.get("models")):
         if model not in models:
-            unknown_name(report, ("models", model), "model", model, models, " under 'models:'")
+            unknown_name(
+                report, ("models", model), "model", model, models, " under 'models:'", key=True
+            )
     platform = env.get("platform")
     platforms = [*BUILTIN_PLATFORMS, *mapping(spec.get("platforms"))]
     if isinstance(platform, str) and platform not in platforms:

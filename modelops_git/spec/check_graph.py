@@ -58,16 +58,25 @@ def check_graphs(report: Report, spec: dict[str, Any]) -> None:
     for name, pipeline in mapping(spec.get("pipelines")).items():
         tasks = mapping(mapping(pipeline).get("tasks"))
         io = {task_name: task_io(mapping(task), spec) for task_name, task in tasks.items()}
-        _check_outs(report, ("pipelines", name, "tasks"), io)
+        _check_outs(report, ("pipelines", name, "tasks"), io, tasks)
         needs = infer_needs(io)
         cycle = find_cycle(list(needs), needs)
         if cycle is not None:
             report.add(
-                ("pipelines", name, "tasks", cycle[0]),
+                _closing_edge(("pipelines", name, "tasks"), cycle, mapping(tasks[cycle[-2]])),
                 f"cycle in pipeline {name!r}: {' -> '.join(cycle)}",
                 "a task needs (or reads an out of) a task that needs it back; "
                 "remove one of these edges",
+                key=True,
             )
+
+
+def _closing_edge(tasks_path: JsonPath, cycle: list[str], last: dict[str, Any]) -> JsonPath:
+    """The `needs` entry that closes the cycle when it is explicit, else the task's name."""
+    for index, need in strings(last.get("needs")):
+        if need == cycle[-1]:
+            return (*tasks_path, cycle[-2], "needs", index)
+    return (*tasks_path, cycle[-2])
 
 
 def task_io(task: dict[str, Any], spec: dict[str, Any]) -> TaskIO:
@@ -82,13 +91,20 @@ def task_io(task: dict[str, Any], spec: dict[str, Any]) -> TaskIO:
     )
 
 
-def _check_outs(report: Report, tasks_path: JsonPath, io: dict[str, TaskIO]) -> None:
-    for task, field, index, other, other_out in overlapping_outs(io):
-        written = io[task].outs if field == "outs" else io[task].metrics
+def _check_outs(
+    report: Report, tasks_path: JsonPath, io: dict[str, TaskIO], tasks: dict[str, Any]
+) -> None:
+    def spelled(task: str, field: str, index: int) -> str:
+        """The entry as the user wrote it (`model:clf`, not the path it stands for)."""
+        written = strings(mapping(tasks[task]).get(field))
+        return written[index][1] if index < len(written) else "?"
+
+    for task, field, index, other, other_field, other_index in overlapping_outs(io):
+        mine, theirs = spelled(task, field, index), spelled(other, other_field, other_index)
         message = (
-            f"out {written[index]!r} is also written by task {other!r} (as {other_out!r})"
+            f"out {mine!r} is also written by task {other!r} (as {theirs!r})"
             if other != task
-            else f"out {written[index]!r} overlaps {other_out!r}, another out of this task"
+            else f"out {mine!r} overlaps {theirs!r}, another out of this task"
         )
         report.add(
             tasks_path + (task, field, index),

@@ -38,6 +38,7 @@ class ParamsFiles:
         self.default_file = default_file
         self.env_params = env_params
         self._loaded: dict[str, Any] = {}
+        self.reported_missing: set[str] = set()
 
     def data(self, file: str) -> Any:
         """The file's values; None when it is missing or unsafe. SpecError when unreadable."""
@@ -87,10 +88,11 @@ def check_params(report: Report, spec: dict[str, Any], files: ParamsFiles) -> No
 def _check_key(
     report: Report, where: tuple[Any, ...], files: ParamsFiles, file: str, key: str
 ) -> None:
-    if files.paths.problem(file) is not None:
+    if files.paths.problem(file) is not None or file in files.reported_missing:
         return
     values = files.data(file)
     if values is None:
+        files.reported_missing.add(file)
         report.add(
             where,
             f"params file {file!r} does not exist",

@@ -16,7 +16,14 @@ BUILTIN_PLATFORMS = ("local",)
 
 
 def unknown_name(
-    report: Report, path: JsonPath, what: str, name: str, known: Collection[str], where: str = ""
+    report: Report,
+    path: JsonPath,
+    what: str,
+    name: str,
+    known: Collection[str],
+    where: str = "",
+    *,
+    key: bool = False,
 ) -> None:
     """Report `name` as unknown, suggesting the closest known one."""
     close = difflib.get_close_matches(name, list(known), n=1)
@@ -26,7 +33,7 @@ def unknown_name(
         hint = f"known {what}s: {', '.join(sorted(known))}"
     else:
         hint = f"declare it first{where}"
-    report.add(path, f"unknown {what} {name!r}", hint)
+    report.add(path, f"unknown {what} {name!r}", hint, key=key)
 
 
 def check_references(report: Report, spec: dict[str, Any]) -> None:

@@ -32,13 +32,13 @@ def _norm(path: str) -> str:
     return path.strip("/").removeprefix("./")
 
 
-Clash = tuple[str, str, int, str, str]
-"""(task, field, index, other task, other path) of an out written twice or nested in another."""
+Clash = tuple[str, str, int, str, str, int]
+"""(task, field, index, other task, its field, its index): an out written twice or nested."""
 
 
 def overlapping_outs(tasks: Mapping[str, TaskIO]) -> list[Clash]:
-    owner: dict[str, tuple[str, str]] = {}
-    under: dict[str, tuple[str, str]] = {}
+    owner: dict[str, tuple[str, str, int]] = {}
+    under: dict[str, tuple[str, str, int]] = {}
     clashes: list[Clash] = []
     for name, io in tasks.items():
         for field, index, out in io.written():
@@ -50,11 +50,11 @@ def overlapping_outs(tasks: Mapping[str, TaskIO]) -> list[Clash]:
                 or next((owner[a] for a in ancestors if a in owner), None)
             )
             if hit is not None:
-                clashes.append((name, field, index, hit[0], hit[1]))
+                clashes.append((name, field, index, *hit))
                 continue
-            owner[path] = (name, out)
+            owner[path] = (name, field, index)
             for ancestor in ancestors:
-                under.setdefault(ancestor, (name, out))
+                under.setdefault(ancestor, (name, field, index))
     return clashes
 
 

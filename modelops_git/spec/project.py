@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -139,6 +139,7 @@ def _check(project: Project) -> list[Diagnostic]:
     problems += report.problems
     for name, env_source in project.env_sources.items():
         problems += _check_env(project, name, env_source, env_names)
+        problems += _new_with_overrides(project, name, env_source, problems)
     return problems
 
 
@@ -174,11 +175,28 @@ def _check_env(
     report = Report(env_source)
     check_environment(report, env, project.spec_source.data, env_names)
     check_secrets(report, env)
-    problems += report.problems
-    if isinstance(env.get("overrides"), dict) or isinstance(env.get("params"), dict):
-        overlay = Overlay(project.spec_source, env_source)
-        merged = project.effective_data(name)
-        if merged is not project.spec_source.data:
-            problems += schemas.check(overlay, "spec", merged)
-        problems += _semantic(overlay, merged, project, name)
-    return problems
+    return problems + report.problems
+
+
+def _new_with_overrides(
+    project: Project, name: str, env_source: YamlSource, known: list[Diagnostic]
+) -> list[Diagnostic]:
+    """Problems of the spec as `name` merges it, that the spec alone does not have."""
+    env = mapping(env_source.data)
+    if not isinstance(env.get("overrides"), dict) and not isinstance(env.get("params"), dict):
+        return []
+    overlay = Overlay(project.spec_source, env_source)
+    merged = project.effective_data(name)
+    found = schemas.check(overlay, "spec", merged) if merged is not project.spec_source.data else []
+    found += _semantic(overlay, merged, project, name)
+    seen = {(d.file, d.line, d.col, d.message) for d in known}
+    new = []
+    for problem in found:
+        if (problem.file, problem.line, problem.col, problem.message) in seen:
+            continue
+        if problem.file != env_source.file:
+            problem = replace(
+                problem, message=f"{problem.message} (with the overrides of {env_source.file})"
+            )
+        new.append(problem)
+    return new

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
@@ -92,6 +93,20 @@ def _type_name(value: Any) -> str:
     return _TYPE_NAMES.get(type(value), type(value).__name__)
 
 
+def _article(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
+
+
+def _described(error: Any, fallback: str) -> str:
+    """The description of the schema that failed, or of the nearest enclosing one."""
+    while error is not None:
+        description = error.schema.get("description") if isinstance(error.schema, dict) else None
+        if description:
+            return str(description)
+        error = error.parent
+    return fallback
+
+
 def _type(source: Locator, error: Any, path: JsonPath) -> Iterator[Diagnostic]:
     expected = error.validator_value
     wanted = " or ".join(expected) if isinstance(expected, list) else str(expected)
@@ -99,23 +114,26 @@ def _type(source: Locator, error: Any, path: JsonPath) -> Iterator[Diagnostic]:
     value = error.instance
     plain = source.plain_text(path)
     if plain is not None and "string" in wanted and not isinstance(value, str):
+        pattern = error.schema.get("pattern") if isinstance(error.schema, dict) else None
+        quoting_helps = pattern is None or re.search(pattern, plain) is not None
+        hint = f'quote it: "{plain}"' if quoting_helps else _described(error, "write a string")
         yield source.diagnostic(
             path,
             f"YAML reads the unquoted {plain!r} as the {_type_name(value)} {value!r}, "
-            f"but a string is expected here",
-            f'quote it: "{plain}"',
+            "but a string is expected here",
+            hint,
         )
         return
     if plain is not None and isinstance(value, str) and wanted in ("boolean", "number", "integer"):
         yield source.diagnostic(
             path,
-            f"expected a {wanted}, got the string {value!r}",
+            f"expected {_article(wanted)}, got the string {value!r}",
             "write true or false" if wanted == "boolean" else "write a number",
         )
         return
     yield source.diagnostic(
         path,
-        f"expected a {wanted}, got a {_type_name(value)}",
+        f"expected {_article(wanted)}, got {_article(_type_name(value))}",
         _described(error, "fix the value's type"),
     )
 
@@ -128,17 +146,19 @@ def _additional(source: Locator, error: Any, path: JsonPath) -> Iterator[Diagnos
             continue
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
-        yield source.diagnostic(path + (key,), f"unknown key {key!r}", hint, key=True)
+        yield source.diagnostic((*path, key), f"unknown key {key!r}", hint, key=True)
 
 
 def _required(source: Locator, error: Any, path: JsonPath) -> Iterator[Diagnostic]:
     instance = error.instance if isinstance(error.instance, dict) else {}
+    properties = error.schema.get("properties", {})
+    unknown = [key for key in instance if key not in properties]
     for key in error.validator_value:
-        if key not in instance:
-            description = error.schema.get("properties", {}).get(key, {}).get("description", "")
-            hint = f"add '{key}:' ({description.rstrip('.')})" if description else f"add '{key}:'"
-            where = path if path else ()
-            yield source.diagnostic(where, f"missing required key {key!r}", hint, key=bool(path))
+        if key in instance or difflib.get_close_matches(key, unknown, n=1):
+            continue  # a misspelt key is reported once, as unknown with a suggestion
+        description = properties.get(key, {}).get("description", "")
+        hint = f"add '{key}:' ({description.rstrip('.')})" if description else f"add '{key}:'"
+        yield source.diagnostic(path, f"missing required key {key!r}", hint, key=bool(path))
 
 
 def _enum(source: Locator, error: Any, path: JsonPath) -> Iterator[Diagnostic]:
@@ -148,8 +168,24 @@ def _enum(source: Locator, error: Any, path: JsonPath) -> Iterator[Diagnostic]:
     yield source.diagnostic(path, f"{error.instance!r} is not one of: {', '.join(options)}", hint)
 
 
+def _const(source: Locator, error: Any, path: JsonPath) -> Iterator[Diagnostic]:
+    yield source.diagnostic(
+        path,
+        f"must be {error.validator_value!r}, not {error.instance!r}",
+        _described(error, f"write {error.validator_value!r}"),
+    )
+
+
 def _pattern(source: Locator, error: Any, path: JsonPath) -> Iterator[Diagnostic]:
-    description = str(error.schema.get("description", ""))
+    if "propertyNames" in error.absolute_schema_path:
+        yield source.diagnostic(
+            (*path, error.instance),
+            f"{error.instance!r} is not a valid name",
+            _described(error, "use letters, digits, '_', '-' and '.'"),
+            key=True,
+        )
+        return
+    description = _described(error, "")
     if description.startswith(_SECRET_DESCRIPTION):
         yield source.diagnostic(
             path,
@@ -161,28 +197,12 @@ def _pattern(source: Locator, error: Any, path: JsonPath) -> Iterator[Diagnostic
     yield source.diagnostic(
         path,
         f"{error.instance!r} is not valid here",
-        _described(error, f"it must match {error.validator_value}"),
+        description or f"it must match {error.validator_value}",
     )
-
-
-def _property_names(source: Locator, error: Any, path: JsonPath) -> Iterator[Diagnostic]:
-    for sub in error.context or [error]:
-        name = sub.instance
-        yield source.diagnostic(
-            path + (name,),
-            f"{name!r} is not a valid name",
-            _described(sub, "use letters, digits, '_', '-' and '.'"),
-            key=True,
-        )
 
 
 def _generic(source: Locator, error: Any, path: JsonPath) -> Iterator[Diagnostic]:
     yield source.diagnostic(path, str(error.message), _described(error, "see the schema"))
-
-
-def _described(error: Any, fallback: str) -> str:
-    description = error.schema.get("description") if isinstance(error.schema, dict) else None
-    return str(description) if description else fallback
 
 
 _HANDLERS = {
@@ -190,6 +210,6 @@ _HANDLERS = {
     "additionalProperties": _additional,
     "required": _required,
     "enum": _enum,
+    "const": _const,
     "pattern": _pattern,
-    "propertyNames": _property_names,
 }

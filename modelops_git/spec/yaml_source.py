@@ -145,43 +145,27 @@ class YamlSource:
         return None
 
 
+def _file_problem(display: str, message: str, hint: str, line: int = 1, col: int = 1) -> SpecError:
+    return SpecError([Diagnostic(display, line, col, "$", message, hint)])
+
+
 def load_yaml_file(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> YamlSource:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise SpecError(
-                [
-                    Diagnostic(
-                        display,
-                        1,
-                        1,
-                        "$",
-                        f"file is {size} bytes, over the {max_bytes}-byte limit for spec files",
-                        "keep data out of specs; track large files with DVC",
-                    )
-                ]
+            raise _file_problem(
+                display,
+                f"file is {size} bytes, over the {max_bytes}-byte limit for spec files",
+                "keep data out of specs; track large files with DVC",
             )
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SpecError(
-            [
-                Diagnostic(
-                    display, 1, 1, "$", f"file is not UTF-8 text ({exc.reason})", "save it as UTF-8"
-                )
-            ]
+        raise _file_problem(
+            display, f"file is not UTF-8 text ({exc.reason})", "save it as UTF-8"
         ) from None
     except OSError as exc:
-        raise SpecError(
-            [
-                Diagnostic(
-                    display,
-                    1,
-                    1,
-                    "$",
-                    f"cannot read file: {exc.strerror}",
-                    "check that it exists and is readable",
-                )
-            ]
+        raise _file_problem(
+            display, f"cannot read file: {exc.strerror}", "check that it exists and is readable"
         ) from None
     return load_yaml_text(text, display)
 
@@ -191,7 +175,7 @@ def load_yaml_text(text: str, display: str) -> YamlSource:
     builder = _Builder(display)
     if root is not None:
         builder.check_size(root)
-    data = builder.build(root, 0) if root is not None else None
+    data = builder.build(root, ()) if root is not None else None
     if builder.problems:
         raise SpecError(builder.problems)
     return YamlSource(display, data, root)
@@ -203,34 +187,52 @@ def _compose(text: str, display: str) -> Node | None:
         node: Node | None = composer.get_single_node()
         return node
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
-        message = f"YAML syntax error: {problem}"
-        if exc.context and exc.problem:
-            message = f"YAML syntax error {exc.context}: {exc.problem}"
-        raise SpecError(
-            [
-                Diagnostic(
-                    display,
-                    line,
-                    col,
-                    "$",
-                    message,
-                    "check indentation, quotes and brackets near this spot",
-                )
-            ]
-        ) from None
+        raise _syntax_problem(exc, text, display) from None
     except yaml.YAMLError as exc:
-        raise SpecError(
-            [
-                Diagnostic(
-                    display, 1, 1, "$", f"YAML error: {exc}", "save the file as plain UTF-8 YAML"
-                )
-            ]
+        raise _file_problem(
+            display, f"YAML error: {exc}", "save the file as plain UTF-8 YAML"
         ) from None
     finally:
         composer.dispose()
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, display: str) -> SpecError:
+    lines = text.splitlines() or [""]
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line, mark.column) if mark else (0, 0)
+    problem = exc.problem or exc.context or "invalid YAML"
+    if "another document" in problem:
+        return _file_problem(
+            display,
+            "a spec file holds one YAML document, but a second one starts here",
+            "remove the '---' line and what follows it, or move it to its own file",
+            line + 1,
+            col + 1,
+        )
+    if (line < len(lines) and col < len(lines[line]) and lines[line][col] == "\t") or (
+        "tab" in problem
+    ):
+        return _file_problem(
+            display,
+            "tab character in indentation; YAML allows only spaces",
+            "replace the tabs with spaces",
+            line + 1,
+            col + 1,
+        )
+    message = f"YAML syntax error: {problem}"
+    if exc.context and exc.context_mark and line >= len(lines):
+        # The file ended inside an open construct: point at where it was opened.
+        opened = exc.context_mark
+        line, col = opened.line, opened.column
+        what = exc.context.removeprefix("while parsing ")
+        message = f"YAML syntax error: {what} opened here is never closed ({problem})"
+    elif exc.context and exc.context_mark:
+        opened = exc.context_mark
+        message += f" ({exc.context} at line {opened.line + 1}, column {opened.column + 1})"
+    line = min(line, len(lines) - 1)
+    return _file_problem(
+        display, message, "check indentation, quotes and brackets near this spot", line + 1, col + 1
+    )
 
 
 def _position(node: Node | None) -> tuple[int, int]:
@@ -278,18 +280,18 @@ class _Builder:
         self.display = display
         self.problems: list[Diagnostic] = []
 
-    def problem(self, node: Node, message: str, hint: str) -> None:
+    def problem(self, node: Node, path: JsonPath, message: str, hint: str) -> None:
         line, col = _position(node)
-        self.problems.append(Diagnostic(self.display, line, col, "$", message, hint))
+        self.problems.append(Diagnostic(self.display, line, col, format_path(path), message, hint))
 
     def check_size(self, root: Node) -> None:
         sizes: dict[int, int] = {}
-        total = self._expanded_size(root, sizes, set())
-        if total > MAX_NODES:
+        if self._expanded_size(root, sizes, set()) > MAX_NODES:
             self.problem(
                 root,
-                f"document expands to {total} nodes through aliases, over the limit of {MAX_NODES}",
-                "remove the alias chain (a 'billion laughs' file?)",
+                (),
+                f"the document expands to more than {MAX_NODES} nodes through aliases",
+                "remove the chain of aliases ('billion laughs')",
             )
             raise SpecError(self.problems)
 
@@ -300,6 +302,7 @@ class _Builder:
         if id(node) in active:
             self.problem(
                 node,
+                (),
                 "recursive alias: a node contains itself",
                 "replace the alias with a copy of the values it needs",
             )
@@ -319,51 +322,54 @@ class _Builder:
         sizes[id(node)] = total
         return total
 
-    def build(self, node: Node, depth: int) -> Any:
-        if depth > MAX_DEPTH:
-            self.problem(node, f"nesting deeper than {MAX_DEPTH} levels", "flatten the structure")
+    def build(self, node: Node, path: JsonPath) -> Any:
+        if len(path) > MAX_DEPTH:
+            self.problem(
+                node, path, f"nesting deeper than {MAX_DEPTH} levels", "flatten the structure"
+            )
             return None
         if isinstance(node, ScalarNode):
-            return self.scalar(node)
+            return self.scalar(node, path)
         if isinstance(node, SequenceNode):
             if node.tag != _SEQ:
-                self.bad_tag(node)
-            return [self.build(item, depth + 1) for item in node.value]
+                self.bad_tag(node, path)
+            return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
             if node.tag != _MAP:
-                self.bad_tag(node)
-            return self.mapping(node, depth)
+                self.bad_tag(node, path)
+            return self.mapping(node, path)
         return None  # pragma: no cover - PyYAML has no other node kinds
 
-    def scalar(self, node: ScalarNode) -> Any:
+    def scalar(self, node: ScalarNode, path: JsonPath) -> Any:
         if node.tag == _PLAIN:
             return resolve_plain(node.value)
         if node.tag == _STR:
             return node.value
         if node.tag in _EXPECTED_TYPES:
             value = resolve_plain(node.value)
-            expected = _EXPECTED_TYPES[node.tag]
-            if isinstance(value, expected):
+            if isinstance(value, _EXPECTED_TYPES[node.tag]):
                 return value
             self.problem(
                 node,
+                path,
                 f"{node.value!r} is not a valid {node.tag.removeprefix(_TAG)}",
                 "remove the tag or fix the value",
             )
             return None
-        self.bad_tag(node)
+        self.bad_tag(node, path)
         return None
 
-    def bad_tag(self, node: Node) -> None:
+    def bad_tag(self, node: Node, path: JsonPath) -> None:
         tag = node.tag.replace(_TAG, "!!")
-        self.problem(
-            node,
-            f"YAML tag {tag} is not allowed",
-            "specs are plain data: remove the tag (only !!str, !!int, !!float, !!bool, "
-            "!!null, !!seq and !!map are accepted)",
+        hint = (
+            "specs are plain data: remove the tag (only !!str, !!int, !!float, !!bool, !!null, "
+            "!!seq and !!map are accepted)"
         )
+        if tag.lstrip("!") in ("secret", "env"):
+            hint = f"a credential is a reference: write {tag.lstrip('!')}:NAME without the tag"
+        self.problem(node, path, f"YAML tag {tag} is not allowed", hint)
 
-    def mapping(self, node: MappingNode, depth: int) -> dict[str, Any]:
+    def mapping(self, node: MappingNode, path: JsonPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
         first_seen: dict[str, Node] = {}
         merged: list[Node] = []
@@ -371,40 +377,43 @@ class _Builder:
             if _is_merge_key(key_node):
                 merged.extend(_merge_sources(value_node))
                 continue
-            key = self.key(key_node)
+            key = self.key(key_node, path)
             if key is None:
                 continue
             if key in first_seen:
                 line = first_seen[key].start_mark.line + 1
                 self.problem(
                     key_node,
+                    (*path, key),
                     f"duplicate key {key!r} (first defined on line {line})",
                     "remove one of them; YAML would silently keep only the last",
                 )
                 continue
             first_seen[key] = key_node
-            result[key] = self.build(value_node, depth + 1)
+            result[key] = self.build(value_node, (*path, key))
         for source in merged:
             if not isinstance(source, MappingNode):
                 self.problem(
                     source,
+                    path,
                     "merge key '<<' needs a mapping or a list of mappings",
                     "point '<<' at an anchored mapping, e.g. '<<: *defaults'",
                 )
                 continue
-            for key, value in self.mapping(source, depth + 1).items():
+            for key, value in self.mapping(source, path).items():
                 result.setdefault(key, value)
         return result
 
-    def key(self, node: Node) -> str | None:
+    def key(self, node: Node, path: JsonPath) -> str | None:
         if not isinstance(node, ScalarNode):
             self.problem(
                 node,
+                path,
                 "mapping keys must be plain strings, not lists or mappings",
                 "use a string key",
             )
             return None
         if node.tag not in (_PLAIN, _STR):
-            self.bad_tag(node)
+            self.bad_tag(node, path)
             return None
         return str(node.value)

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Sets up .venv with the test extras and runs the whole test suite (mypy and ruff included).
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$repo/scripts/setup.sh" "[test]"
+cd "$repo"
+exec python -m pytest "$@"

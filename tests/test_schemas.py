@@ -1,0 +1,60 @@
+"""The JSON Schemas: valid draft 2020-12, described for editors, shipped in the wheel."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from modelops_git.spec.schemas import SCHEMA_FILES, schema_document
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _properties(node: Any, where: str) -> Iterator[tuple[str, Any]]:
+    if isinstance(node, dict):
+        for name, value in (node.get("properties") or {}).items():
+            yield f"{where}.properties.{name}", value
+        for key, value in node.items():
+            if key != "if":  # conditions of if/then, not properties a user writes
+                yield from _properties(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _properties(value, f"{where}[{index}]")
+
+
+@pytest.mark.parametrize("kind", sorted(SCHEMA_FILES))
+def test_schema_is_valid_draft_2020_12(kind: str) -> None:
+    document = schema_document(kind)
+    assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(document)
+
+
+@pytest.mark.parametrize("kind", sorted(SCHEMA_FILES))
+def test_every_property_has_a_description(kind: str) -> None:
+    missing = [where for where, value in _properties(schema_document(kind), kind)
+               if not (isinstance(value, dict) and value.get("description"))]
+    assert missing == []
+
+
+def test_scaffolded_schema_copies_match_the_sources() -> None:
+    for name in SCHEMA_FILES.values():
+        assert json.loads((ROOT / "schemas" / name).read_text())["title"]
+
+
+def test_schemas_and_templates_ship_in_the_wheel(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True)
+    wheel = next(tmp_path.glob("modelops_git-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for name in SCHEMA_FILES.values():
+        assert f"modelops_git/schemas/{name}" in names
+    assert "modelops_git/templates/modelops.yaml" in names
+    assert "modelops_git/templates/environments/prod.yaml" in names
