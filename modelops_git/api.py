@@ -41,13 +41,13 @@ def init(cwd: Path, force: bool = False, with_dvc: bool = True) -> dict[str, Any
 def validate(cwd: Path) -> dict[str, Any]:
     """Raises SpecError listing every problem; on success, what was checked."""
     project = open_project(cwd)
-    spec = project.spec
+    data = project.spec_source.data
     return {
         "ok": True,
         "files": [SPEC_FILE, *(f"{ENV_DIR}/{name}.yaml" for name in project.env_names)],
-        "pipelines": {name: len(p.tasks) for name, p in spec.pipelines.items()},
-        "datasets": list(spec.datasets),
-        "models": list(spec.models),
+        "pipelines": {name: len(p["tasks"]) for name, p in data["pipelines"].items()},
+        "datasets": list(data.get("datasets") or {}),
+        "models": list(data.get("models") or {}),
         "environments": project.env_names,
         "problems": [],
     }

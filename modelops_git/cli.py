@@ -13,6 +13,7 @@ import typer
 from modelops_git import __version__, api, output
 from modelops_git.crash import write_crash_log
 from modelops_git.errors import EXIT_BUG, EXIT_INTERRUPT, EXIT_USAGE, ModelOpsError, SpecError
+from modelops_git.yaml_emit import dump_yaml
 
 __all__ = ["app", "main"]
 
@@ -126,9 +127,7 @@ def render(
     if fmt is RenderFormat.json:
         output.json_data(data)
     else:
-        import yaml
-
-        output.text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100))
+        output.text(dump_yaml(data))
 
 
 @app.command()

@@ -41,8 +41,9 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 
 
 def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
 
 
 @pytest.fixture
@@ -94,5 +95,11 @@ def mo(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
 
 def mo_subprocess(cwd: Path, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
     """Run the installed `mo` as users do (exit codes, signals, start-up)."""
-    return subprocess.run([str(MO_SCRIPT), *args], cwd=cwd, capture_output=True, text=True,
-                          env=os.environ.copy(), **kwargs)  # type: ignore[call-overload]
+    return subprocess.run(
+        [str(MO_SCRIPT), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        **kwargs,
+    )  # type: ignore[call-overload]

@@ -42,7 +42,11 @@ def test_layers_branch_and_join() -> None:
     needs = {"prep": [], "left": ["prep"], "right": ["prep"], "join": ["left", "right"]}
     assert layers(list(needs), needs) == [["prep"], ["left", "right"], ["join"]]
     assert topological_order(["join", "right", "left", "prep"], needs) == [
-        "prep", "right", "left", "join"]
+        "prep",
+        "right",
+        "left",
+        "join",
+    ]
 
 
 def test_deep_chain_does_not_recurse() -> None:
@@ -67,4 +71,5 @@ def test_overlapping_outs_in_either_order() -> None:
     assert overlapping_outs(first) == [("b", "outs", 0, "a", "outs", 0)]
     assert overlapping_outs(second) == [("b", "outs", 0, "a", "outs", 0)]
     assert overlapping_outs({"a": TaskIO([], [], ["m.json"], ["m.json"])}) == [
-        ("a", "metrics", 0, "a", "outs", 0)]
+        ("a", "metrics", 0, "a", "outs", 0)
+    ]

@@ -20,15 +20,27 @@ def problems(text: str) -> list[str]:
 
 
 def test_yaml_12_scalars_keep_words_and_leading_zeros_visible() -> None:
-    data = load_yaml_text("a: on\nb: no\nc: yes\nd: true\ne: 0755\nf: 3.10\ng: ~\nh: 1:30\n",
-                          "f.yaml").data
-    assert data == {"a": "on", "b": "no", "c": "yes", "d": True, "e": 755, "f": 3.1, "g": None,
-                    "h": "1:30"}
+    data = load_yaml_text(
+        "a: on\nb: no\nc: yes\nd: true\ne: 0755\nf: 3.10\ng: ~\nh: 1:30\n", "f.yaml"
+    ).data
+    assert data == {
+        "a": "on",
+        "b": "no",
+        "c": "yes",
+        "d": True,
+        "e": 755,
+        "f": 3.1,
+        "g": None,
+        "h": "1:30",
+    }
 
 
 def test_keys_are_always_strings() -> None:
-    assert load_yaml_text("on: 1\n2: x\nnull: y\n", "f.yaml").data == {"on": 1, "2": "x",
-                                                                      "null": "y"}
+    assert load_yaml_text("on: 1\n2: x\nnull: y\n", "f.yaml").data == {
+        "on": 1,
+        "2": "x",
+        "null": "y",
+    }
 
 
 def test_quoted_and_explicit_strings_stay_strings() -> None:
@@ -45,13 +57,22 @@ def test_positions_of_values_and_keys() -> None:
 
 def test_all_duplicate_keys_are_reported_with_the_first_line() -> None:
     found = problems("a: 1\nb: 2\na: 3\nc:\n  x: 1\n  x: 2\n")
-    assert found == ["f.yaml:3:1 duplicate key 'a' (first defined on line 1)",
-                     "f.yaml:6:3 duplicate key 'x' (first defined on line 5)"]
+    assert found == [
+        "f.yaml:3:1 duplicate key 'a' (first defined on line 1)",
+        "f.yaml:6:3 duplicate key 'x' (first defined on line 5)",
+    ]
 
 
-@pytest.mark.parametrize("tag", ["!!python/object/apply:os.system ['true']",
-                                 "!!python/name:os.system", "!custom x", "!!binary aGk=",
-                                 "!!set {a, b}"])
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "!!python/object/apply:os.system ['true']",
+        "!!python/name:os.system",
+        "!custom x",
+        "!!binary aGk=",
+        "!!set {a, b}",
+    ],
+)
 def test_object_building_tags_are_refused(tag: str) -> None:
     found = problems(f"a: {tag}\n")
     assert len(found) == 1 and "is not allowed" in found[0] and found[0].startswith("f.yaml:1:4")

@@ -31,12 +31,23 @@ def is_missing(value: Any) -> bool:
 
 
 class ParamsFiles:
-    """Params files read on demand, once each; the default one overlaid with env params."""
+    """Params files read on demand, once each; the default one overlaid with env params.
 
-    def __init__(self, paths: RepoPaths, default_file: str, env_params: dict[str, Any]) -> None:
+    An environment's view reads files through `base` (the view without env params), so each
+    file is parsed once however many environments look at it.
+    """
+
+    def __init__(
+        self,
+        paths: RepoPaths,
+        default_file: str,
+        env_params: dict[str, Any] | None = None,
+        base: ParamsFiles | None = None,
+    ) -> None:
         self.paths = paths
         self.default_file = default_file
-        self.env_params = env_params
+        self.env_params = env_params or {}
+        self.base = base
         self._loaded: dict[str, Any] = {}
         self.reported_missing: set[str] = set()
 
@@ -47,19 +58,23 @@ class ParamsFiles:
         return self._loaded[file]
 
     def _read(self, file: str) -> Any:
+        if self.base is None:
+            return self._parse(file)
+        values = self.base.data(file)
+        if file == self.default_file and self.env_params:
+            return deep_merge(values or {}, self.env_params)
+        return values
+
+    def _parse(self, file: str) -> Any:
         path = self.paths.root / file
         if self.paths.problem(file) is not None or not path.is_file():
             return None
-        if file.endswith(".toml"):
-            try:
-                values: Any = tomllib.loads(path.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise SpecError([_toml_problem(file, exc)]) from None
-        else:
-            values = load_yaml_file(path, file).data
-        if file == self.default_file and self.env_params:
-            values = deep_merge(values or {}, self.env_params)
-        return values
+        if not file.endswith(".toml"):
+            return load_yaml_file(path, file).data
+        try:
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SpecError([_toml_problem(file, exc)]) from None
 
 
 def _toml_problem(file: str, exc: Exception) -> Diagnostic:

@@ -35,6 +35,7 @@ class Project:
     root: Path
     spec_source: YamlSource
     env_sources: dict[str, YamlSource] = field(default_factory=dict)
+    _params: dict[str | None, ParamsFiles] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def env_names(self) -> list[str]:
@@ -67,10 +68,21 @@ class Project:
     def environment(self, name: str) -> Environment:
         return Environment.from_data(name, mapping(self.env_source(name).data))
 
+    @cached_property
+    def repo_paths(self) -> RepoPaths:
+        return RepoPaths(self.root)
+
     def params_files(self, env: str | None) -> ParamsFiles:
-        env_params = mapping(mapping(self.env_source(env).data).get("params")) if env else {}
-        default = self.spec_source.data.get("params_file", DEFAULT_PARAMS_FILE)
-        return ParamsFiles(RepoPaths(self.root), default, env_params)
+        """The params files as `env` sees them (each file parsed once per project)."""
+        if env not in self._params:
+            default = self.spec_source.data.get("params_file", DEFAULT_PARAMS_FILE)
+            if env is None:
+                self._params[env] = ParamsFiles(self.repo_paths, default)
+            else:
+                env_params = mapping(mapping(self.env_source(env).data).get("params"))
+                base = self.params_files(None)
+                self._params[env] = ParamsFiles(self.repo_paths, default, env_params, base)
+        return self._params[env]
 
 
 def load_project(root: Path) -> Project:
@@ -147,11 +159,11 @@ def _semantic(
     locator: Locator, data: dict[str, Any], project: Project, env: str | None
 ) -> list[Diagnostic]:
     report = Report(locator)
-    paths = RepoPaths(project.root)
     check_references(report, data)
-    check_paths(report, data, paths)
+    check_paths(report, data, project.repo_paths)
     check_graphs(report, data)
-    check_secrets(report, data)
+    if env is None:  # merged specs hold only what the spec and env files (checked) hold
+        check_secrets(report, data)
     try:
         check_params(report, data, project.params_files(env))
     except SpecError as error:

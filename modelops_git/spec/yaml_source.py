@@ -108,6 +108,7 @@ class YamlSource:
     file: str
     data: Any
     root: Node | None
+    text: str = ""
 
     def node_at(self, path: JsonPath) -> tuple[Node | None, Node | None]:
         """The (key node, value node) at `path`, as deep as the path exists."""
@@ -173,12 +174,12 @@ def load_yaml_file(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) ->
 def load_yaml_text(text: str, display: str) -> YamlSource:
     root = _compose(text, display)
     builder = _Builder(display)
-    if root is not None:
+    if root is not None and "&" in text:  # aliases need anchors: no '&', no alias bomb
         builder.check_size(root)
     data = builder.build(root, ()) if root is not None else None
     if builder.problems:
         raise SpecError(builder.problems)
-    return YamlSource(display, data, root)
+    return YamlSource(display, data, root, text)
 
 
 def _compose(text: str, display: str) -> Node | None:
