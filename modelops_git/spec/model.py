@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
 
 __all__ = [
     "DEFAULT_PARAMS_FILE",
@@ -22,8 +23,11 @@ __all__ = [
     "Task",
     "Trigger",
     "When",
+    "entity",
     "parse_duration",
 ]
+
+_T = TypeVar("_T")
 
 DEFAULT_PARAMS_FILE = "params.yaml"
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -43,6 +47,26 @@ def _strings(value: Any) -> tuple[str, ...]:
     return tuple(str(item) for item in value or ())
 
 
+def _plain(value: Any) -> Any:
+    """Lists become tuples of strings and mappings are copied, so entities stay immutable."""
+    if isinstance(value, list):
+        return _strings(value)
+    return dict(value) if isinstance(value, dict) else value
+
+
+def entity(cls: type[_T], name: str, data: dict[str, Any]) -> _T:
+    """`cls` from its YAML mapping: each field takes the key of the same name (a field
+    `X_seconds` takes the duration `X`); missing keys keep the field's default."""
+    values: dict[str, Any] = {}
+    for item in fields(cls):  # type: ignore[arg-type]
+        key = item.name.removesuffix("_seconds")
+        if item.name != "name" and key in data:
+            value = data[key]
+            values[item.name] = parse_duration(value) if key != item.name else _plain(value)
+    build: Callable[..., _T] = cls
+    return build(name=name, **values)
+
+
 @dataclass(frozen=True)
 class Dataset:
     name: str
@@ -50,16 +74,6 @@ class Dataset:
     description: str = ""
     store: str | None = None
     labels: tuple[str, ...] = ()
-
-    @classmethod
-    def from_data(cls, name: str, data: dict[str, Any]) -> Dataset:
-        return cls(
-            name,
-            data["path"],
-            data.get("description", ""),
-            data.get("store"),
-            _strings(data.get("labels")),
-        )
 
 
 @dataclass(frozen=True)
@@ -70,17 +84,6 @@ class Model:
     framework: str | None = None
     description: str = ""
     labels: tuple[str, ...] = ()
-
-    @classmethod
-    def from_data(cls, name: str, data: dict[str, Any]) -> Model:
-        return cls(
-            name,
-            data["path"],
-            data.get("type"),
-            data.get("framework"),
-            data.get("description", ""),
-            _strings(data.get("labels")),
-        )
 
 
 @dataclass(frozen=True)
@@ -206,19 +209,6 @@ class Platform:
     url: str | None = None
     resources: dict[str, Any] = field(default_factory=dict)
 
-    @classmethod
-    def from_data(cls, name: str, data: dict[str, Any]) -> Platform:
-        return cls(
-            name,
-            data["engine"],
-            data.get("account"),
-            data.get("image"),
-            data.get("namespace"),
-            data.get("runs_on"),
-            data.get("url"),
-            dict(data.get("resources") or {}),
-        )
-
 
 @dataclass(frozen=True)
 class Account:
@@ -227,16 +217,6 @@ class Account:
     region: str | None = None
     role: str | None = None
     credentials: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_data(cls, name: str, data: dict[str, Any]) -> Account:
-        return cls(
-            name,
-            data["provider"],
-            data.get("region"),
-            data.get("role"),
-            dict(data.get("credentials") or {}),
-        )
 
 
 @dataclass(frozen=True)
@@ -253,22 +233,6 @@ class Trigger:
     metric: str | None = None
     threshold: float | None = None
 
-    @classmethod
-    def from_data(cls, name: str, data: dict[str, Any]) -> Trigger:
-        return cls(
-            name,
-            data["on"],
-            data["pipeline"],
-            data.get("env", "dev"),
-            _strings(data.get("datasets")),
-            _strings(data.get("paths")),
-            _strings(data.get("params")),
-            data.get("cron"),
-            data.get("model"),
-            data.get("metric"),
-            data.get("threshold"),
-        )
-
 
 @dataclass(frozen=True)
 class Gate:
@@ -280,19 +244,6 @@ class Gate:
     max_drop: float | None = None
     duration_seconds: float | None = None
     check: str | None = None
-
-    @classmethod
-    def from_data(cls, name: str, data: dict[str, Any]) -> Gate:
-        return cls(
-            name,
-            data["type"],
-            data.get("metric"),
-            data.get("op"),
-            data.get("threshold"),
-            data.get("max_drop"),
-            parse_duration(data.get("duration")),
-            data.get("check"),
-        )
 
 
 @dataclass(frozen=True)
@@ -312,20 +263,22 @@ class Spec:
     def from_data(cls, data: dict[str, Any]) -> Spec:
         params_file = data.get("params_file", DEFAULT_PARAMS_FILE)
 
-        def each(section: str, build: Any) -> dict[str, Any]:
-            return {name: build(name, value) for name, value in (data.get(section) or {}).items()}
+        def each(section: str, kind: type[_T]) -> dict[str, _T]:
+            return {
+                name: entity(kind, name, value) for name, value in (data.get(section) or {}).items()
+            }
 
         return cls(
             pipelines={
                 name: Pipeline.from_data(name, value, params_file)
                 for name, value in data["pipelines"].items()
             },
-            datasets=each("datasets", Dataset.from_data),
-            models=each("models", Model.from_data),
-            platforms=each("platforms", Platform.from_data),
-            accounts=each("accounts", Account.from_data),
-            triggers=each("triggers", Trigger.from_data),
-            gates=each("gates", Gate.from_data),
+            datasets=each("datasets", Dataset),
+            models=each("models", Model),
+            platforms=each("platforms", Platform),
+            accounts=each("accounts", Account),
+            triggers=each("triggers", Trigger),
+            gates=each("gates", Gate),
             project=data.get("project"),
             description=data.get("description", ""),
             params_file=params_file,
