@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -9,11 +10,16 @@ from modelops_git import dvc
 from modelops_git.compile.graph_view import draw
 from modelops_git.compile.plan import compile_plan
 from modelops_git.compile.render import render_effective
+from modelops_git.errors import ModelOpsError
 from modelops_git.git import require_worktree_root
+from modelops_git.paths import RepoPaths
+from modelops_git.run.local import Reporter, RunOptions, plan_run
+from modelops_git.run.local import run as run_local
+from modelops_git.run.records import RunRecord, TaskRecord
 from modelops_git.scaffold import EXAMPLE_DATA, scaffold
 from modelops_git.spec import ENV_DIR, SPEC_FILE, Project, load_project
 
-__all__ = ["envs", "graph", "init", "render", "validate"]
+__all__ = ["data_add", "dry_run", "envs", "graph", "init", "render", "run", "validate"]
 
 
 def open_project(cwd: Path) -> Project:
@@ -86,3 +92,64 @@ def graph(cwd: Path, pipeline: str, fmt: str, env: str | None) -> str:
     if env is not None:
         project.env_source(env)
     return draw(compile_plan(project, pipeline, env), fmt)
+
+
+def run(cwd: Path, options: RunOptions, report: Reporter) -> dict[str, Any]:
+    """Run pipelines locally; the summary of the run (what `mo run --json` prints)."""
+    project = open_project(cwd)
+    record = run_local(project, options, report)
+    return run_summary(project.root, record)
+
+
+def run_summary(root: Path, record: RunRecord) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    failures = []
+    for pipeline, tasks in record.tasks.items():
+        for name, task in tasks.items():
+            counts[task.status] = counts.get(task.status, 0) + 1
+            if task.status == "failed":
+                failures.append(_failure(root, f"{pipeline}/{name}", task))
+    return {
+        "run_id": record.run_id,
+        "status": record.status,
+        "counts": counts,
+        "failures": failures,
+        "record": f"refs/modelops/runs/{record.run_id}",
+    }
+
+
+def _failure(root: Path, key: str, task: TaskRecord) -> dict[str, Any]:
+    log = root / task.log if task.log else None
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines() if log else []
+    last = task.attempts[-1] if task.attempts else {}
+    return {
+        "task": key,
+        "exit_code": last.get("exit_code"),
+        "attempts": len(task.attempts),
+        "log": task.log,
+        "log_tail": [line for line in lines if not line.startswith("===")][-10:],
+        "reasons": task.reasons,
+    }
+
+
+def dry_run(cwd: Path, options: RunOptions) -> list[dict[str, Any]]:
+    return plan_run(open_project(cwd), options)
+
+
+def data_add(cwd: Path, paths: list[str]) -> dict[str, Any]:
+    """`dvc add` the paths (inside the repository) so they are versioned as data."""
+    project_root = require_worktree_root(cwd)
+    checker = RepoPaths(project_root)
+    relative = []
+    for path in paths:
+        rel = os.path.relpath((cwd / path).resolve(), project_root)
+        problem = checker.problem(rel)
+        if problem is not None:
+            raise ModelOpsError(problem[0], problem[1])
+        if not (project_root / rel).exists():
+            raise ModelOpsError(f"{path} does not exist", "create the data first, then add it")
+        relative.append(rel)
+    if not dvc.dvc_initialized(project_root):
+        dvc.init_dvc(project_root)
+    dvc.track(project_root, relative)
+    return {"tracked": relative, "pointers": [f"{rel}.dvc" for rel in relative]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from enum import StrEnum
@@ -13,6 +14,7 @@ import typer
 from modelops_git import __version__, api, output
 from modelops_git.crash import write_crash_log
 from modelops_git.errors import EXIT_BUG, EXIT_INTERRUPT, EXIT_USAGE, ModelOpsError, SpecError
+from modelops_git.run.local import RunOptions
 from modelops_git.yaml_emit import dump_yaml
 
 __all__ = ["app", "main"]
@@ -161,6 +163,66 @@ def graph(
 ) -> None:
     """Draw a pipeline's task graph as text, Mermaid or Graphviz DOT."""
     output.text(api.graph(Path.cwd(), pipeline, fmt.value, env))
+
+
+@app.command("run")
+def run_command(
+    pipelines: Annotated[
+        list[str] | None, typer.Argument(help="Pipelines to run (default: all).")
+    ] = None,
+    env: EnvOption = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Tasks run at once (default: number of cores)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Run every task, even up-to-date ones.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would run and why; run nothing.")
+    ] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the last interrupted or failed run.")
+    ] = False,
+    json: JsonOption = False,
+) -> None:
+    """Run pipelines on this machine; tasks whose inputs did not change are skipped."""
+    options = RunOptions(tuple(pipelines or ()), env, jobs or (os.cpu_count() or 1), force, resume)
+    if dry_run:
+        rows = api.dry_run(Path.cwd(), options)
+        if json:
+            output.json_data(rows)
+        else:
+            output.table(
+                ["TASK", "ACTION", "WHY"],
+                [[r["task"], r["action"], "; ".join(r["reasons"])] for r in rows],
+            )
+        return
+    summary = api.run(Path.cwd(), options, output.run_event)
+    if json:
+        output.json_data(summary)
+    else:
+        output.run_summary(summary)
+    if summary["status"] != "succeeded":
+        raise typer.Exit(1)
+
+
+data_app = typer.Typer(help="Version data with DVC.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("add")
+def data_add(
+    paths: Annotated[list[str], typer.Argument(help="Files or directories to track.")],
+    json: JsonOption = False,
+) -> None:
+    """Track data with DVC (`dvc add`): writes PATH.dvc pointers to commit."""
+    result = api.data_add(Path.cwd(), paths)
+    if json:
+        output.json_data(result)
+        return
+    for pointer in result["pointers"]:
+        output.line(f"tracked: commit {pointer} (and the .gitignore beside it)", ok=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from modelops_git.errors import ModelOpsError
 
-__all__ = ["dvc_initialized", "init_dvc", "track"]
+__all__ = ["dvc_initialized", "init_dvc", "pull", "track"]
 
 
 @contextlib.contextmanager
@@ -54,3 +54,18 @@ def track(root: Path, paths: list[str]) -> None:
             repo.add(paths)
     except DvcException as exc:
         raise ModelOpsError(f"dvc add failed: {exc}", "run `dvc add` yourself to see why") from None
+
+
+def pull(root: Path, paths: list[str]) -> None:
+    """Fetch DVC-tracked inputs that are missing from the work tree from the DVC remote."""
+    from dvc.exceptions import DvcException
+    from dvc.repo import Repo
+
+    try:
+        with _quiet(), Repo(str(root)) as repo:
+            repo.pull(targets=paths)
+    except DvcException as exc:
+        raise ModelOpsError(
+            f"could not fetch {', '.join(paths)} from the DVC remote: {exc}",
+            "check `dvc remote list` and your access to it, or restore the files",
+        ) from None

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 from modelops_git.errors import ModelOpsError
 
-__all__ = ["find_worktree_root", "require_worktree_root"]
+__all__ = [
+    "find_worktree_root",
+    "head_commit",
+    "is_dirty",
+    "read_objects",
+    "read_ref_file",
+    "refs_under",
+    "require_worktree_root",
+    "show_file",
+    "user_identity",
+    "write_record_ref",
+]
 
 
 def find_worktree_root(start: Path) -> Path | None:
@@ -26,3 +39,118 @@ def require_worktree_root(start: Path) -> Path:
             "run `git init` first (mo keeps specs, pins and history in git)",
         )
     return root
+
+
+ZERO_SHA = "0" * 40
+_RECORD_IDENTITY = {
+    "GIT_AUTHOR_NAME": "modelops-git",
+    "GIT_AUTHOR_EMAIL": "mo@localhost",
+    "GIT_COMMITTER_NAME": "modelops-git",
+    "GIT_COMMITTER_EMAIL": "mo@localhost",
+}
+
+
+def head_commit(root: Path) -> str | None:
+    """The commit HEAD points to; None in a repository without commits."""
+    result = _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
+    return result or None
+
+
+def is_dirty(root: Path) -> bool:
+    return bool(_git(root, "status", "--porcelain", "--untracked-files=no"))
+
+
+def user_identity(root: Path) -> str:
+    """`Name <email>` as git would record an author (config or GIT_AUTHOR_* variables)."""
+    ident = _git(root, "var", "GIT_AUTHOR_IDENT", check=False)
+    return ident.rsplit(" ", 2)[0] if ident else os.environ.get("USER", "unknown")
+
+
+def write_record_ref(root: Path, ref: str, filename: str, text: str) -> str:
+    """Store `text` as `filename` in a parentless commit and point `ref` at it.
+
+    The ref moves only from the value it had when read (compare-and-swap), so two writers
+    never overwrite each other silently; each run has its own ref, so runs never contend.
+    """
+    blob = _git(root, "hash-object", "-w", "--stdin", stdin=text)
+    tree = _git(root, "mktree", stdin=f"100644 blob {blob}\t{filename}\n")
+    commit = _git(root, "commit-tree", tree, "-m", f"modelops record {ref}", env=_RECORD_IDENTITY)
+    for _ in range(5):
+        old = _git(root, "rev-parse", "--verify", "--quiet", ref, check=False) or ZERO_SHA
+        if _git(root, "update-ref", ref, commit, old, check=False, ok=True) == "ok":
+            return commit
+    raise ModelOpsError(
+        f"could not update {ref}: it keeps changing under us",
+        "retry; another mo process is writing the same record",
+    )
+
+
+def read_ref_file(root: Path, ref: str, filename: str) -> str | None:
+    return _git(root, "show", f"{ref}:{filename}", check=False) or None
+
+
+def read_objects(root: Path, revs: list[str]) -> list[str | None]:
+    """The text of each `rev:path` (or object name), in one `git cat-file --batch` process."""
+    if not revs:
+        return []
+    result = subprocess.run(
+        ["git", "cat-file", "--batch"],
+        cwd=root,
+        capture_output=True,
+        input="\n".join(revs).encode() + b"\n",
+        check=False,
+    )
+    data, position = result.stdout, 0
+    texts: list[str | None] = []
+    for _ in revs:
+        end = data.index(b"\n", position)
+        header = data[position:end].split()
+        position = end + 1
+        if len(header) < 3 or header[1] == b"missing":
+            texts.append(None)
+            continue
+        size = int(header[2])
+        texts.append(data[position : position + size].decode("utf-8", "replace"))
+        position += size + 1
+    return texts
+
+
+def refs_under(root: Path, prefix: str) -> list[str]:
+    output = _git(root, "for-each-ref", "--format=%(refname)", prefix)
+    return [line for line in output.splitlines() if line]
+
+
+def show_file(root: Path, rev: str, path: str) -> str | None:
+    """The text of `path` at `rev`, or None where it does not exist."""
+    return _git(root, "show", f"{rev}:{path}", check=False, strip=False) or None
+
+
+def _git(
+    root: Path,
+    *args: str,
+    check: bool = True,
+    strip: bool = True,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+    ok: bool = False,
+) -> str:
+    """Run git with an argv list (never a shell). '' on failure when `check` is False; with
+    `ok`, "ok" on success (for commands that print nothing)."""
+    result = subprocess.run(
+        ["git", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env={**os.environ, **env} if env else None,
+    )
+    if result.returncode != 0:
+        if check:
+            raise ModelOpsError(
+                f"git {args[0]} failed: {result.stderr.strip()}",
+                "check the repository state with `git status`",
+            )
+        return ""
+    if ok:
+        return "ok"
+    return result.stdout.strip() if strip else result.stdout

@@ -11,7 +11,7 @@ import typer
 
 from modelops_git.errors import Diagnostic, ModelOpsError
 
-__all__ = ["diagnostics", "error", "json_data", "line", "table", "text"]
+__all__ = ["diagnostics", "error", "json_data", "line", "run_event", "run_summary", "table", "text"]
 
 
 def json_data(data: Any) -> None:
@@ -55,3 +55,36 @@ def table(headers: list[str], rows: list[list[str]]) -> None:
     for index, row in enumerate([headers, *rows]):
         cells = [str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)]
         typer.secho("  ".join(cells).rstrip(), bold=index == 0)
+
+
+_EVENT_COLOURS = {
+    "succeeded": typer.colors.GREEN,
+    "failed": typer.colors.RED,
+    "interrupt": typer.colors.YELLOW,
+    "recovered": typer.colors.YELLOW,
+}
+
+
+def run_event(task: str, event: str, detail: str) -> None:
+    """One line per event, safe to interleave from parallel tasks and to pipe into logs."""
+    suffix = f" ({detail})" if detail else ""
+    name = f"{task}: " if task else ""
+    typer.secho(f"{name}{event}{suffix}", fg=_EVENT_COLOURS.get(event), err=True)
+
+
+def run_summary(summary: dict[str, Any]) -> None:
+    counts = ", ".join(f"{count} {status}" for status, count in summary["counts"].items())
+    ok = summary["status"] == "succeeded"
+    typer.secho(
+        f"run {summary['run_id']} {summary['status']}: {counts}",
+        fg=typer.colors.GREEN if ok else typer.colors.RED,
+        err=True,
+    )
+    for failure in summary["failures"]:
+        typer.secho(
+            f"  {failure['task']} failed with exit code {failure['exit_code']} after "
+            f"{failure['attempts']} attempt(s); log: {failure['log']}",
+            err=True,
+        )
+        for log_line in failure["log_tail"]:
+            typer.secho(f"    | {log_line}", err=True)

@@ -36,6 +36,7 @@ class PlannedTask:
     resources: dict[str, Any]
     env: dict[str, str]
     description: str = ""
+    params_by_file: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,11 @@ def _plan_task(
     platform = spec.platforms.get(platform_name)
     resources = {**(platform.resources if platform else {}), **env.resources, **task.resources}
     values = _param_values(task, params)
+    by_file: dict[str, dict[str, Any]] = {}
+    for ref in task.params:
+        by_file.setdefault(ref.file, {})[ref.key] = values[
+            param_label(ref.file, ref.key, params.default_file)
+        ]
     return PlannedTask(
         name=task.name,
         cmd=task.cmd,
@@ -127,6 +133,7 @@ def _plan_task(
         resources=resources,
         env=dict(task.env),
         description=task.description,
+        params_by_file=by_file,
     )
 
 

@@ -1,0 +1,1 @@
+"""The local runner: the embedded default engine (one machine, no server)."""
