@@ -12,6 +12,7 @@ from modelops_git.compile.plan import compile_plan
 from modelops_git.compile.render import render_effective
 from modelops_git.errors import ModelOpsError
 from modelops_git.git import require_worktree_root
+from modelops_git.lineage import questions
 from modelops_git.paths import RepoPaths
 from modelops_git.run.local import Reporter, RunOptions, plan_run
 from modelops_git.run.local import run as run_local
@@ -19,7 +20,20 @@ from modelops_git.run.records import RunRecord, TaskRecord
 from modelops_git.scaffold import EXAMPLE_DATA, scaffold
 from modelops_git.spec import ENV_DIR, SPEC_FILE, Project, load_project
 
-__all__ = ["data_add", "dry_run", "envs", "graph", "init", "render", "run", "validate"]
+__all__ = [
+    "data_add",
+    "dry_run",
+    "envs",
+    "graph",
+    "history",
+    "init",
+    "lineage",
+    "metrics_diff",
+    "render",
+    "run",
+    "validate",
+    "why",
+]
 
 
 def open_project(cwd: Path) -> Project:
@@ -153,3 +167,19 @@ def data_add(cwd: Path, paths: list[str]) -> dict[str, Any]:
         dvc.init_dvc(project_root)
     dvc.track(project_root, relative)
     return {"tracked": relative, "pointers": [f"{rel}.dvc" for rel in relative]}
+
+
+def lineage(cwd: Path, target: str) -> dict[str, Any]:
+    return questions.lineage(require_worktree_root(cwd), target)
+
+
+def history(cwd: Path, name: str, env: str | None) -> list[dict[str, Any]]:
+    return questions.history(require_worktree_root(cwd), name, env)
+
+
+def metrics_diff(cwd: Path, before: str, after: str | None) -> list[dict[str, Any]]:
+    return questions.metrics_diff(require_worktree_root(cwd), before, after)
+
+
+def why(cwd: Path, metric: str, start: str | None, end: str) -> dict[str, Any]:
+    return questions.why(require_worktree_root(cwd), metric, start, end)

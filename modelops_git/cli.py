@@ -225,6 +225,89 @@ def data_add(
         output.line(f"tracked: commit {pointer} (and the .gitignore beside it)", ok=True)
 
 
+@app.command()
+def lineage(
+    target: Annotated[
+        str, typer.Argument(help="A model name or an out path, optionally @REV (default HEAD).")
+    ],
+    json: JsonOption = False,
+) -> None:
+    """Which data, code and params produced a model or file (at a revision)."""
+    data = api.lineage(Path.cwd(), target)
+    output.json_data(data) if json else output.lineage(data)
+
+
+@app.command()
+def history(
+    name: Annotated[str, typer.Argument(help="A model name (its versions) or a metric name.")],
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env", "-e", help="Use this environment's recorded runs instead of commits."
+        ),
+    ] = None,
+    json: JsonOption = False,
+) -> None:
+    """Values of a metric, or a model's versions, across commits (or an environment's runs)."""
+    rows = api.history(Path.cwd(), name, env)
+    if json:
+        output.json_data(rows)
+        return
+    output.table(
+        ["COMMIT", "DATE", "AUTHOR", "VALUE"],
+        [[str(r["commit"] or "-")[:10], r["date"], r["author"], str(r["value"])] for r in rows],
+    )
+
+
+metrics_app = typer.Typer(help="Compare metrics between revisions.", no_args_is_help=True)
+app.add_typer(metrics_app, name="metrics")
+
+
+@metrics_app.command("diff")
+def metrics_diff(
+    before: Annotated[
+        str, typer.Argument(help="Revision to compare from (default HEAD).")
+    ] = "HEAD",
+    after: Annotated[
+        str | None, typer.Argument(help="Revision to compare to (default: the working tree).")
+    ] = None,
+    json: JsonOption = False,
+) -> None:
+    """Metrics at one revision against another (or the working tree)."""
+    rows = api.metrics_diff(Path.cwd(), before, after)
+    if json:
+        output.json_data(rows)
+        return
+    output.table(
+        ["FILE", "METRIC", before, after or "workspace", "CHANGE"],
+        [
+            [
+                r["file"],
+                r["metric"],
+                str(r["old"]),
+                str(r["new"]),
+                "-" if r["change"] is None else f"{r['change']:+.6g}",
+            ]
+            for r in rows
+        ],
+    )
+
+
+@app.command()
+def why(
+    metric: Annotated[str, typer.Argument(help="Metric name, or FILE:NAME.")],
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="Oldest revision to consider (default: the first commit)."),
+    ] = None,
+    end: Annotated[str, typer.Option("--to", help="Newest revision to consider.")] = "HEAD",
+    json: JsonOption = False,
+) -> None:
+    """Find the commits where a metric moved most, and what changed in them."""
+    data = api.why(Path.cwd(), metric, start, end)
+    output.json_data(data) if json else output.why(data)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: maps every outcome to one exit code (0, 1, 2, 3 or 130)."""
     sys.exit(run(argv))

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import configparser
 import contextlib
 import io
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from modelops_git.errors import ModelOpsError
 
-__all__ = ["dvc_initialized", "init_dvc", "pull", "track"]
+__all__ = [
+    "default_remote_url",
+    "dvc_initialized",
+    "init_dvc",
+    "metrics_files",
+    "parse_dvc_lock",
+    "pull",
+    "track",
+]
 
 
 @contextlib.contextmanager
@@ -69,3 +81,56 @@ def pull(root: Path, paths: list[str]) -> None:
             f"could not fetch {', '.join(paths)} from the DVC remote: {exc}",
             "check `dvc remote list` and your access to it, or restore the files",
         ) from None
+
+
+def parse_dvc_lock(text: str) -> dict[str, Any]:
+    """`dvc.lock` (schema 2.0) as {stage: {cmd, deps, outs, params}} with mo's field names;
+    stages of `foreach` keep DVC's `name@key` names."""
+    data = yaml.safe_load(text) or {}
+    stages = data.get("stages") or {}
+    return {
+        name: {
+            "cmd": " && ".join(body["cmd"])
+            if isinstance(body.get("cmd"), list)
+            else body.get("cmd", ""),
+            "deps": [_hashed(entry) for entry in body.get("deps") or ()],
+            "outs": [_hashed(entry) for entry in body.get("outs") or ()],
+            "params": body.get("params") or {},
+        }
+        for name, body in stages.items()
+        if isinstance(body, dict)
+    }
+
+
+def _hashed(entry: dict[str, Any]) -> dict[str, Any]:
+    md5 = entry.get("md5") or entry.get("etag") or entry.get("checksum") or ""
+    return {
+        "path": entry["path"],
+        "md5": md5,
+        "size": entry.get("size", 0),
+        "nfiles": entry.get("nfiles"),
+    }
+
+
+def metrics_files(dvc_yaml_text: str) -> list[str]:
+    """Metrics files a `dvc.yaml` declares: top-level `metrics:` and stages' `metrics:` outs."""
+    data = yaml.safe_load(dvc_yaml_text) or {}
+    files = [str(entry) for entry in data.get("metrics") or ()]
+    for stage in (data.get("stages") or {}).values():
+        for entry in stage.get("metrics") or () if isinstance(stage, dict) else ():
+            files.append(next(iter(entry)) if isinstance(entry, dict) else str(entry))
+    return list(dict.fromkeys(files))
+
+
+def default_remote_url(config_text: str) -> str | None:
+    """The URL of the default remote in `.dvc/config` text (INI with quoted section names)."""
+    parser = configparser.ConfigParser()
+    try:
+        parser.read_string(config_text)
+    except configparser.Error:
+        return None
+    name = parser.get("core", "remote", fallback=None)
+    for section in parser.sections():
+        if section.startswith("'remote \"") and (name is None or f'"{name}"' in section):
+            return parser.get(section, "url", fallback=None)
+    return None

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import os
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from modelops_git.errors import ModelOpsError
 
 __all__ = [
+    "Commit",
+    "changed_files",
     "find_worktree_root",
     "head_commit",
     "is_dirty",
+    "log",
     "read_objects",
     "read_ref_file",
     "refs_under",
     "require_worktree_root",
+    "resolve",
     "show_file",
+    "tracked",
     "user_identity",
     "write_record_ref",
 ]
@@ -118,6 +124,54 @@ def read_objects(root: Path, revs: list[str]) -> list[str | None]:
 def refs_under(root: Path, prefix: str) -> list[str]:
     output = _git(root, "for-each-ref", "--format=%(refname)", prefix)
     return [line for line in output.splitlines() if line]
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    date: str
+    author: str
+    subject: str
+
+
+def log(root: Path, revisions: list[str], paths: tuple[str, ...] = ()) -> list[Commit]:
+    """Commits of `revisions` (e.g. ["A..B"] or ["HEAD"]), newest first, first parents only:
+    the history of the branch as it was merged, not of every side branch."""
+    output = _git(
+        root,
+        "log",
+        "--first-parent",
+        "--format=%H%x1f%aI%x1f%an <%ae>%x1f%s",
+        *revisions,
+        "--",
+        *paths,
+        check=False,
+    )
+    return [Commit(*line.split("\x1f", 3)) for line in output.splitlines() if line]
+
+
+def resolve(root: Path, rev: str) -> str:
+    sha = _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+    if not sha:
+        raise ModelOpsError(
+            f"unknown revision {rev!r}",
+            "use a commit, branch or tag that exists here (`git log`); in a "
+            "shallow clone, fetch more history (`git fetch --unshallow`)",
+        )
+    return sha
+
+
+def changed_files(root: Path, before: str, after: str) -> list[str]:
+    output = _git(root, "diff", "--name-only", before, after, check=False)
+    return [line for line in output.splitlines() if line]
+
+
+def tracked(root: Path, rev: str, paths: list[str]) -> set[str]:
+    """Which of `paths` are files git tracks at `rev`."""
+    if not paths:
+        return set()
+    output = _git(root, "ls-tree", "-r", "--name-only", rev, "--", *paths, check=False)
+    return set(output.splitlines())
 
 
 def show_file(root: Path, rev: str, path: str) -> str | None:

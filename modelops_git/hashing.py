@@ -107,7 +107,7 @@ class HashCache:
         if stat.S_ISDIR(info.st_mode):
             return self._hash_dir(path, key)
         _require_regular(info, rel)
-        return HashInfo(self._file_md5(path, key, info), info.st_size, None)
+        return HashInfo(*self._file_md5(path, key, info), None)
 
     def save(self) -> None:
         """Persist the stat cache atomically; failures are ignored (it is only a speed-up)."""
@@ -128,16 +128,18 @@ class HashCache:
         listing: list[tuple[str, str]] = []
         size = 0
         for sub, file_path, info in _collect_files(path, key):
-            listing.append((sub, self._file_md5(file_path, prefix + sub, info)))
-            size += info.st_size
+            md5, file_size = self._file_md5(file_path, prefix + sub, info)
+            listing.append((sub, md5))
+            size += file_size
         self._forget(key, keep=frozenset(prefix + sub for sub, _ in listing))
         return HashInfo(tree_md5(listing), size, len(listing))
 
-    def _file_md5(self, path: str, key: str, info: os.stat_result) -> str:
+    def _file_md5(self, path: str, key: str, info: os.stat_result) -> tuple[str, int]:
+        """The file's md5 and the size that goes with it."""
         signature = _signature(info)
         entry = self._entries.get(key)
         if entry is not None and entry[:3] == signature:
-            return entry[3]
+            return entry[3], entry[1]
         md5, after = _md5_of(path)
         read_at = time.time_ns()
         # Same stat before and after the read, and old enough that a rewrite now would show.
@@ -146,7 +148,7 @@ class HashCache:
             self._dirty = True
         elif self._entries.pop(key, None) is not None:
             self._dirty = True
-        return md5
+        return md5, after.st_size
 
     def _forget(self, key: str, keep: frozenset[str]) -> None:
         """Drop entries for `key` and everything under it, except `keep`."""

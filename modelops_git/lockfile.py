@@ -14,11 +14,19 @@ from typing import Any
 from modelops_git.errors import SpecError
 from modelops_git.files import write_atomic
 from modelops_git.spec import schemas
-from modelops_git.spec.yaml_source import load_yaml_file
+from modelops_git.spec.yaml_source import YamlSource, load_yaml_file, load_yaml_text
 from modelops_git.state_lock import exclusive
 from modelops_git.yaml_emit import dump_yaml
 
-__all__ = ["LOCK_FILE", "HashedPath", "Lock", "TaskLock", "read_lock", "record_task"]
+__all__ = [
+    "LOCK_FILE",
+    "HashedPath",
+    "Lock",
+    "TaskLock",
+    "parse_lock_text",
+    "read_lock",
+    "record_task",
+]
 
 LOCK_FILE = "modelops.lock"
 _VERSION = 1
@@ -81,7 +89,14 @@ Lock = dict[str, dict[str, TaskLock]]
 
 
 def parse_lock(text_path: Path, display: str = LOCK_FILE) -> Lock:
-    source = load_yaml_file(text_path, display)
+    return _parsed(load_yaml_file(text_path, display))
+
+
+def parse_lock_text(text: str, display: str = LOCK_FILE) -> Lock:
+    return _parsed(load_yaml_text(text, display))
+
+
+def _parsed(source: YamlSource) -> Lock:
     if source.data is None:
         return {}
     problems = schemas.check(source, "lock", source.data)

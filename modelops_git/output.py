@@ -11,7 +11,18 @@ import typer
 
 from modelops_git.errors import Diagnostic, ModelOpsError
 
-__all__ = ["diagnostics", "error", "json_data", "line", "run_event", "run_summary", "table", "text"]
+__all__ = [
+    "diagnostics",
+    "error",
+    "json_data",
+    "line",
+    "lineage",
+    "run_event",
+    "run_summary",
+    "table",
+    "text",
+    "why",
+]
 
 
 def json_data(data: Any) -> None:
@@ -88,3 +99,59 @@ def run_summary(summary: dict[str, Any]) -> None:
         )
         for log_line in failure["log_tail"]:
             typer.secho(f"    | {log_line}", err=True)
+
+
+def _short(value: Any) -> str:
+    """md5s shortened like git shortens commits; a directory's keeps its `.dir`."""
+    text = str(value)
+    digest, dot_dir = (text[:-4], ".dir") if text.endswith(".dir") else (text, "")
+    if len(digest) == 32 and all(c in "0123456789abcdef" for c in digest):
+        return digest[:12] + dot_dir
+    return text
+
+
+def _inputs(data: dict[str, Any], indent: str) -> None:
+    typer.echo(f"{indent}cmd: {data['cmd']}")
+    for kind in ("data", "code"):
+        for dep in data[kind]:
+            typer.echo(f"{indent}{kind}: {dep['path']} {_short(dep['md5'])}")
+    for file, values in data["params"].items():
+        for key, value in values.items():
+            typer.echo(f"{indent}param: {key} = {value!r} ({file})")
+
+
+def lineage(data: dict[str, Any]) -> None:
+    typer.secho(f"{data['path']} {_short(data['md5'])} at commit {data['commit'][:10]}", bold=True)
+    typer.echo(f"  produced by {data['task']} (run {data['run_id'] or 'unknown'})")
+    run = data.get("run")
+    if run:
+        typer.echo(f"  run by {run['user']} at {run['started']} in env {run['env'] or '-'}")
+    _inputs(data, "  ")
+    if data.get("dvc_remote"):
+        typer.echo(f"  data remote: {data['dvc_remote']}")
+    for upstream in data["upstream"]:
+        typer.echo(f"  upstream {upstream['task']}:")
+        _inputs(upstream, "    ")
+
+
+def why(data: dict[str, Any]) -> None:
+    if not data["moves"]:
+        typer.echo(f"{data['metric']} did not change in {data['commits']} commits")
+        return
+    for move in data["moves"]:
+        typer.secho(
+            f"{move['commit'][:10]} {move['subject']}: {data['metric']} "
+            f"{move['old']} -> {move['new']} ({move['change']:+})",
+            bold=True,
+        )
+        typer.echo(f"  by {move['author']} on {move['date']}")
+        for entry in move["data"]:
+            typer.echo(
+                f"  data changed: {entry['path']} {_short(entry['old'])} -> {_short(entry['new'])}"
+            )
+        for entry in move["params"]:
+            typer.echo(f"  param changed: {entry['key']} {entry['old']!r} -> {entry['new']!r}")
+        for entry in move["cmd"]:
+            typer.echo(f"  cmd changed in {entry['task']}: {entry['new']}")
+        for path in move["code"]:
+            typer.echo(f"  file changed: {path}")

@@ -12,6 +12,7 @@ from typing import Any
 from modelops_git import dvc, git
 from modelops_git.compile.plan import Plan, PlannedTask, compile_plan
 from modelops_git.errors import ModelOpsError
+from modelops_git.files import write_atomic
 from modelops_git.hashing import HashCache
 from modelops_git.lockfile import Lock, TaskLock, read_lock, record_task
 from modelops_git.metrics import read_metrics
@@ -108,6 +109,7 @@ def run(project: Project, options: RunOptions, report: Reporter) -> RunRecord:
     """Run the plans; returns the record (its status says how it ended). Raises
     KeyboardInterrupt after recording an interrupted run."""
     root = project.root
+    ignore_local_state(root)
     with exclusive(root / ".modelops" / "state" / "run.lock", "this work tree's runs"):
         for out in recover_interrupted(root):
             report(out, "recovered", "restored the copy from before an interrupted task")
@@ -136,6 +138,17 @@ def run(project: Project, options: RunOptions, report: Reporter) -> RunRecord:
 def _ran_anything(record: RunRecord) -> bool:
     """Runs where every task was up to date or disabled produce no lineage: no record."""
     return any(task.attempts for tasks in record.tasks.values() for task in tasks.values())
+
+
+def ignore_local_state(root: Path) -> None:
+    """Logs, temp copies and caches stay out of git even in repos `mo init` never touched."""
+    ignore = root / ".modelops" / ".gitignore"
+    if not ignore.exists():
+        write_atomic(
+            ignore,
+            "# modelops-git local state (run records are shared as git refs)\n"
+            "/runs/\n/tmp/\n/state/\n",
+        )
 
 
 def _resumed_run_id(root: Path, options: RunOptions) -> str:

@@ -1,0 +1,1 @@
+"""Questions asked of history: lineage, history, metrics diff, why."""
