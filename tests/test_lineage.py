@@ -186,6 +186,6 @@ def test_plain_dvc_project_without_modelops_yaml(git_dir: Path, mo: Mo) -> None:
     assert {d["path"] for d in lineage["code"]} == {"train.py"}
     assert {d["path"] for d in lineage["data"]} == {"data/raw.csv"}
     assert [row["value"] for row in json.loads(mo("history", "accuracy", "--json").out)] == [
-        0.99,
-        0.95,
+        0.98,
+        0.94,
     ]
