@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# Sets up .venv and runs the demo on the embedded default (local engine, no server) in a
-# fresh temporary git repository.
+# Sets up .venv and runs the demo on the embedded default (local engine, no server) in fresh
+# temporary git repositories: first the scaffold, then a real scikit-learn model.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-source "$repo/scripts/setup.sh"
+source "$repo/scripts/setup.sh" "[demo]"
 work="$(mktemp -d "${TMPDIR:-/tmp}/mo-demo.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
-cd "$work"
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+say() { printf '\n\033[1;34m# %s\033[0m\n' "$*"; }
+new_repo() {
+  mkdir -p "$1" && cd "$1"
+  git init -q -b main .
+  git config user.name "Demo User"
+  git config user.email "demo@example.com"
+}
 
-git init -q -b main .
-git config user.name "Demo User"
-git config user.email "demo@example.com"
+say "1. A new project: scaffold, validate, render for prod, draw the DAG"
+new_repo "$work/scaffold"
 step mo --version
 step mo init
 step git add -A
@@ -22,6 +27,32 @@ step mo envs
 step mo render train --env prod
 step mo graph train
 step mo graph train --format mermaid
-printf '\n\033[1m$ mo validate   # after a typo: every problem, with file:line:col\033[0m\n'
-sed -i 's/needs: \[\]//; s/cmd: python src\/train.py/cmd: python src\/train.py\n        needs: [prepair]/' modelops.yaml
+say "A typo is reported with file:line:col and a hint"
+sed -i 's/cmd: python src\/train.py/cmd: python src\/train.py\n        needs: [prepair]/' modelops.yaml
 mo validate || echo "(exit code $?)"
+
+say "2. A real model: scikit-learn's bundled wine data, trained and evaluated locally"
+new_repo "$work/wine"
+step mo init --no-dvc
+say "Replace the scaffold's example with the wine project (examples/wine in mo's repo)"
+rm -f data/raw.csv
+step cp -r "$repo/examples/wine/." .
+step python src/export_data.py
+step mo data add data/wine.csv
+step mo validate
+step mo run
+step cat metrics/eval.json
+step git add -A
+step git commit -qm "Train the wine classifier"
+say "Change a param: only the tasks that read it run again"
+sed -i 's/max_depth: 5/max_depth: 1/; s/n_estimators: 50/n_estimators: 3/' params.yaml
+step mo run --dry-run
+step mo run
+step git add -A
+step git commit -qm "Smaller forest"
+step mo metrics diff HEAD~1 HEAD
+say "Which change made accuracy drop?"
+step mo why accuracy
+say "Which data, code and params produced the model?"
+step mo lineage wine-classifier
+step mo history accuracy
