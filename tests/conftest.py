@@ -33,6 +33,8 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
+    # Tasks run `python ...` through a shell: let that be this interpreter, as in the venv.
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.delenv("MO_TRACEBACK", raising=False)
     for key, value in GIT_ENV.items():
         monkeypatch.setenv(key, value)
