@@ -198,7 +198,11 @@ def run_command(
                 [[r["task"], r["action"], "; ".join(r["reasons"])] for r in rows],
             )
         return
-    summary = api.run(Path.cwd(), options, output.run_event)
+    if sys.stderr.isatty() and not json:
+        with output.LiveRun() as live:
+            summary = api.run(Path.cwd(), options, live.event)
+    else:
+        summary = api.run(Path.cwd(), options, output.run_event)
     if json:
         output.json_data(summary)
     else:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -12,6 +14,7 @@ import typer
 from modelops_git.errors import Diagnostic, ModelOpsError
 
 __all__ = [
+    "LiveRun",
     "diagnostics",
     "error",
     "json_data",
@@ -155,3 +158,46 @@ def why(data: dict[str, Any]) -> None:
             typer.echo(f"  cmd changed in {entry['task']}: {entry['new']}")
         for path in move["code"]:
             typer.echo(f"  file changed: {path}")
+
+
+class LiveRun:
+    """A live table of tasks on a terminal (rich); `mo run` uses run_event lines otherwise."""
+
+    def __init__(self, console: Any = None) -> None:
+        from rich.console import Console
+
+        self.console = console or Console(stderr=True)
+        self.rows: dict[str, tuple[str, str, float]] = {}
+        self.lock = threading.Lock()
+        self.live: Any = None
+
+    def __enter__(self) -> LiveRun:
+        from rich.live import Live
+
+        self.live = Live(self._table(), console=self.console, refresh_per_second=8)
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.live.update(self._table())
+        self.live.__exit__(None, None, None)
+
+    def event(self, task: str, event: str, detail: str) -> None:
+        with self.lock:
+            if not task:
+                self.live.console.print(f"[yellow]{event}: {detail}[/yellow]")
+                return
+            self.rows[task] = (event, detail, time.monotonic())
+            self.live.update(self._table())
+
+    def _table(self) -> Any:
+        from rich.table import Table
+
+        table = Table(box=None, pad_edge=False)
+        for column in ("TASK", "STATE", "WHY"):
+            table.add_column(column)
+        styles = {"succeeded": "green", "failed": "red", "start": "cyan"}
+        for task, (event, detail, _) in self.rows.items():
+            state = "running" if event == "start" else event
+            table.add_row(task, f"[{styles.get(event, 'white')}]{state}[/]", detail)
+        return table

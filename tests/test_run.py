@@ -404,3 +404,20 @@ def test_dvc_tracked_input_is_pulled_from_the_remote(git_dir: Path, mo: Mo) -> N
     result = mo("run")
     assert result.code == 0, result.err
     assert (git_dir / "out.csv").read_text() == "a,b\n1,2\n"
+
+
+def test_live_display_on_a_terminal_shows_each_task(git_dir: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from modelops_git import output
+
+    screen = io.StringIO()
+    with output.LiveRun(Console(file=screen, force_terminal=True, width=100)) as live:
+        live.event("p/a", "start", "never ran successfully")
+        live.event("p/a", "succeeded", "never ran successfully")
+        live.event("p/b", "failed", "exit 7")
+        live.event("", "interrupt", "stopping")
+    text = screen.getvalue()
+    assert "p/a" in text and "succeeded" in text and "failed" in text and "stopping" in text
