@@ -47,7 +47,7 @@ CHUNK_SIZE = 1 << 20
 RACY_NS = 2_000_000_000
 DIR_SUFFIX = ".dir"
 
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 _IGNORED_DIRS = frozenset({".git", ".hg", ".dvc"})
 _IGNORED_FILES = frozenset({".git"})
 _DVCIGNORE = ".dvcignore"
@@ -55,8 +55,8 @@ _SUBREPO_MARK = ".dvc"
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
 
 # inode, size, mtime_ns, md5
-_Entry = tuple[int, int, int, str]
-_Signature = tuple[int, int, int]
+_Entry = tuple[int, int, int, int, str]
+_Signature = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -138,8 +138,8 @@ class HashCache:
         """The file's md5 and the size that goes with it."""
         signature = _signature(info)
         entry = self._entries.get(key)
-        if entry is not None and entry[:3] == signature:
-            return entry[3], entry[1]
+        if entry is not None and entry[:4] == signature:
+            return entry[4], entry[1]
         md5, after = _md5_of(path)
         read_at = time.time_ns()
         # Same stat before and after the read, and old enough that a rewrite now would show.
@@ -171,7 +171,8 @@ def _normalize(rel: str) -> str:
 
 
 def _signature(info: os.stat_result) -> _Signature:
-    return (info.st_ino, info.st_size, info.st_mtime_ns)
+    # ctime too: unlike mtime it cannot be set back by hand (touch -d, os.utime).
+    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 def _require_regular(info: os.stat_result, shown: str) -> None:
@@ -260,13 +261,13 @@ def _load(cache_file: Path) -> dict[str, _Entry]:
 
 
 def _parse_entry(value: object) -> _Entry | None:
-    if not isinstance(value, list) or len(value) != 4:
+    if not isinstance(value, list) or len(value) != 5:
         return None
-    inode, size, mtime_ns, md5 = value
-    if not all(type(number) is int for number in (inode, size, mtime_ns)):
+    inode, size, mtime_ns, ctime_ns, md5 = value
+    if not all(type(number) is int for number in (inode, size, mtime_ns, ctime_ns)):
         return None
     if inode < 0 or size < 0:
         return None
     if not isinstance(md5, str) or not _MD5_HEX.fullmatch(md5):
         return None
-    return inode, size, mtime_ns, md5
+    return inode, size, mtime_ns, ctime_ns, md5

@@ -269,12 +269,9 @@ def test_changes_to_old_files_are_seen(tmp_path: Path) -> None:
     assert cache.hash_path("model") == HashInfo(hashlib.md5(b"version 44").hexdigest(), 10, None)
 
 
-def test_forged_stat_on_an_old_file_is_trusted(tmp_path: Path, reads: list[str]) -> None:
-    """The limit every stat cache (git's, DVC's) shares, shown so nobody relies on more.
-
-    Once an entry is old enough to be trusted, content changed behind the same inode with the
-    size kept and the old mtime put back by hand (`touch -d`, `os.utime`) is not read again.
-    """
+def test_forged_mtime_on_an_old_file_is_seen(tmp_path: Path, reads: list[str]) -> None:
+    """Content changed behind the same inode, with the size kept and the old mtime put back by
+    hand (`touch -d`, `os.utime`), is read again: the ctime that cannot be forged moved."""
     path = write(tmp_path / "model", "aaaa")
     mtime_ns = age(path)
     cache = HashCache(tmp_path)
@@ -282,8 +279,8 @@ def test_forged_stat_on_an_old_file_is_trusted(tmp_path: Path, reads: list[str])
     path.write_text("bbbb")
     os.utime(path, ns=(mtime_ns, mtime_ns))
     reads.clear()
-    assert cache.hash_path("model") == HashInfo(hashlib.md5(b"aaaa").hexdigest(), 4, None)
-    assert reads == []
+    assert cache.hash_path("model") == HashInfo(hashlib.md5(b"bbbb").hexdigest(), 4, None)
+    assert reads != []
 
 
 def test_directory_follows_added_and_removed_files(tmp_path: Path) -> None:
@@ -315,12 +312,13 @@ def test_save_and_load_round_trip(tmp_path: Path, reads: list[str]) -> None:
 
     cache_file = tmp_path / ".modelops" / "state" / "hashes.json"
     saved = json.loads(cache_file.read_text())
-    assert saved["version"] == 1
+    assert saved["version"] == 2
     one = (tmp_path / "d" / "one").stat()
     assert saved["entries"]["d/one"] == [
         one.st_ino,
         one.st_size,
         one.st_mtime_ns,
+        one.st_ctime_ns,
         hashlib.md5(b"1").hexdigest(),
     ]
     assert sorted(saved["entries"]) == ["d/deep/two", "d/one"]
