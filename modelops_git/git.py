@@ -12,6 +12,7 @@ from modelops_git.errors import ModelOpsError
 __all__ = [
     "Commit",
     "changed_files",
+    "current_branch",
     "find_worktree_root",
     "head_commit",
     "is_dirty",
@@ -60,6 +61,11 @@ def head_commit(root: Path) -> str | None:
     """The commit HEAD points to; None in a repository without commits."""
     result = _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
     return result or None
+
+
+def current_branch(root: Path) -> str | None:
+    """The checked-out branch; None on a detached HEAD."""
+    return _git(root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False) or None
 
 
 def is_dirty(root: Path) -> bool:

@@ -37,6 +37,15 @@ def write(root: Path, files: dict[str, str]) -> None:
         (root / rel).write_text(text)
 
 
+def use_tasks(root: Path, tasks: dict[str, dict[str, object]]) -> None:
+    write(root, {"modelops.yaml": spec(tasks)})
+
+
+def writer(cmd: str, out: str = "out.txt") -> dict[str, dict[str, object]]:
+    """One task `w` running `cmd` that declares `out`."""
+    return {"w": {"cmd": cmd, "outs": [out]}}
+
+
 @pytest.fixture
 def project(git_dir: Path, mo: Mo) -> Path:
     assert mo("init", "--no-dvc").code == 0
@@ -205,34 +214,16 @@ def test_failure_stops_downstream_and_shows_the_log(git_dir: Path, mo: Mo) -> No
     assert not (git_dir / "after.txt").exists()
     record = load_records(git_dir)[-1]
     assert record.status == "failed"
-    assert (
-        record.tasks["p"]["after"].status == "not started" if "after" in record.tasks["p"] else True
-    )
+    assert record.tasks["p"]["after"].status == "not started"
 
 
 def test_failed_task_leaves_the_previous_out(git_dir: Path, mo: Mo) -> None:
-    write(
-        git_dir, {"modelops.yaml": spec({"w": {"cmd": "echo v1 > out.txt", "outs": ["out.txt"]}})}
-    )
+    use_tasks(git_dir, writer("echo v1 > out.txt"))
     assert mo("run").code == 0
-    write(
-        git_dir,
-        {
-            "modelops.yaml": spec(
-                {"w": {"cmd": "echo partial > out.txt; exit 1", "outs": ["out.txt"]}}
-            )
-        },
-    )
+    use_tasks(git_dir, writer("echo partial > out.txt; exit 1"))
     assert mo("run").code == 1
     assert (git_dir / "out.txt").read_text() == "v1\n"
-    write(
-        git_dir,
-        {
-            "modelops.yaml": spec(
-                {"new": {"cmd": "echo partial > new.txt; exit 1", "outs": ["new.txt"]}}
-            )
-        },
-    )
+    use_tasks(git_dir, {"new": writer("echo partial > new.txt; exit 1", "new.txt")["w"]})
     assert mo("run").code == 1
     assert not (git_dir / "new.txt").exists()
 
@@ -245,18 +236,9 @@ def test_success_without_its_outs_is_a_failure(git_dir: Path, mo: Mo) -> None:
 
 
 def test_killed_mid_write_is_recovered(git_dir: Path, mo: Mo) -> None:
-    write(
-        git_dir, {"modelops.yaml": spec({"w": {"cmd": "echo v1 > out.txt", "outs": ["out.txt"]}})}
-    )
+    use_tasks(git_dir, writer("echo v1 > out.txt"))
     assert mo("run").code == 0
-    write(
-        git_dir,
-        {
-            "modelops.yaml": spec(
-                {"w": {"cmd": "echo half > out.txt; sleep 60", "outs": ["out.txt"]}}
-            )
-        },
-    )
+    use_tasks(git_dir, writer("echo half > out.txt; sleep 60"))
     process = subprocess.Popen(
         [str(MO_SCRIPT), "run"], cwd=git_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -421,3 +403,45 @@ def test_live_display_on_a_terminal_shows_each_task(git_dir: Path) -> None:
         live.event("", "interrupt", "stopping")
     text = screen.getvalue()
     assert "p/a" in text and "succeeded" in text and "failed" in text and "stopping" in text
+
+
+def test_when_conditions_on_env_params_and_branch(git_dir: Path, mo: Mo) -> None:
+    write(
+        git_dir,
+        {
+            "params.yaml": "tune: false\n",
+            "environments/prod.yaml": "{}\n",
+            "environments/dev.yaml": "{}\n",
+        },
+    )
+    use_tasks(
+        git_dir,
+        {
+            "prod_only": {"cmd": "true", "when": {"envs": ["prod"]}},
+            "tuning": {"cmd": "true", "when": {"params": {"tune": True}}},
+            "release": {"cmd": "true", "when": {"branches": ["release/*"]}},
+            "always": {"cmd": "true"},
+        },
+    )
+    git(git_dir, "add", "-A")
+    git(git_dir, "commit", "-qm", "spec")
+    summary = json.loads(mo("run", "--env", "dev", "--json").out)
+    assert summary["counts"] == {"disabled": 3, "succeeded": 1}
+    git(git_dir, "checkout", "-qb", "release/1.0")
+    summary = json.loads(mo("run", "--env", "prod", "--json").out)
+    record = load_records(git_dir)[-1].tasks["p"]
+    assert record["prod_only"].status == "succeeded"
+    assert record["release"].status == "succeeded"
+    assert record["tuning"].status == "disabled"
+
+
+def test_declared_model_out_goes_to_the_dvc_cache(git_dir: Path, mo: Mo) -> None:
+    assert mo("init").code == 0
+    assert mo("run").code == 0
+    pointer = yaml.safe_load((git_dir / "models" / "model.json.dvc").read_text())["outs"][0]
+    out = next(
+        o for o in read_lock(git_dir)["train"]["train"].outs if o.path == "models/model.json"
+    )
+    assert pointer["md5"] == out.md5, "mo's hash is DVC's hash"
+    md5 = out.md5
+    assert (git_dir / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]).is_file()

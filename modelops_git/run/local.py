@@ -6,6 +6,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,7 @@ class _Run:
     children: ChildProcesses = field(default_factory=ChildProcesses)
     stop: threading.Event = field(default_factory=threading.Event)
     hash_lock: threading.Lock = field(default_factory=threading.Lock)
+    branch: str | None = None
 
     @property
     def root(self) -> Path:
@@ -124,7 +126,16 @@ def run(project: Project, options: RunOptions, report: Reporter) -> RunRecord:
             user=git.user_identity(root),
             started=now(),
         )
-        state = _Run(project, options, plans, read_lock(root), HashCache(root), record, report)
+        state = _Run(
+            project,
+            options,
+            plans,
+            read_lock(root),
+            HashCache(root),
+            record,
+            report,
+            branch=git.current_branch(root),
+        )
         try:
             _execute(state)
         finally:
@@ -191,6 +202,9 @@ def _execute(state: _Run) -> None:
     except KeyboardInterrupt:
         state.record.status = "interrupted"
         raise
+    for key, status in statuses.items():
+        pipeline, name = key.split("/", 1)
+        state.record.tasks.setdefault(pipeline, {}).setdefault(name, TaskRecord(status=status))
     failed = [key for key, status in statuses.items() if status not in OK_STATUSES]
     state.record.status = "failed" if failed else "succeeded"
 
@@ -204,7 +218,7 @@ def _run_task(state: _Run, key: str) -> str:
 
 
 def _decide_and_run(state: _Run, pipeline: str, task: PlannedTask, entry: TaskRecord) -> str:
-    if not task.enabled:
+    if not task.enabled or not _on_allowed_branch(state, task):
         entry.reasons = ["disabled by when"]
         return "disabled"
     previous = state.lock.get(pipeline, {}).get(task.name)
@@ -232,6 +246,14 @@ def _decide_and_run(state: _Run, pipeline: str, task: PlannedTask, entry: TaskRe
         guard.commit()
     _remember_success(state, pipeline, task, entry, deps)
     return "succeeded"
+
+
+def _on_allowed_branch(state: _Run, task: PlannedTask) -> bool:
+    """`when.branches` is decided at run time, against the branch checked out now."""
+    if task.when is None or not task.when.branches:
+        return True
+    branch = state.branch
+    return branch is not None and any(fnmatch(branch, pattern) for pattern in task.when.branches)
 
 
 def _outs_written(root: Path, outs: tuple[str, ...], entry: TaskRecord) -> bool:

@@ -26,7 +26,8 @@ RECORD_FILE = "record.json"
 
 def new_run_id() -> str:
     """Sortable by start time, unique across machines."""
-    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+    moment = datetime.now(UTC)
+    return f"{moment:%Y%m%dT%H%M%S}.{moment.microsecond:06d}Z-{secrets.token_hex(3)}"
 
 
 def now() -> str:
