@@ -238,7 +238,7 @@ def test_success_without_its_outs_is_a_failure(git_dir: Path, mo: Mo) -> None:
 def test_killed_mid_write_is_recovered(git_dir: Path, mo: Mo) -> None:
     use_tasks(git_dir, writer("echo v1 > out.txt"))
     assert mo("run").code == 0
-    use_tasks(git_dir, writer("echo half > out.txt; sleep 60"))
+    use_tasks(git_dir, writer("echo $$ > task.pid; echo half > out.txt; sleep 60"))
     process = subprocess.Popen(
         [str(MO_SCRIPT), "run"], cwd=git_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -248,9 +248,20 @@ def test_killed_mid_write_is_recovered(git_dir: Path, mo: Mo) -> None:
         time.sleep(0.1)
     process.kill()
     process.wait()
-    subprocess.run(["pkill", "-KILL", "-f", "sleep 60"], check=False)
+    orphan = int((git_dir / "task.pid").read_text())
     assert recover_interrupted(git_dir) == ["out.txt"]
     assert (git_dir / "out.txt").read_text() == "v1\n"
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{orphan}").exists() and "Z" not in _proc_state(orphan):
+        assert time.monotonic() < deadline, "the orphaned task was stopped by recovery"
+        time.sleep(0.1)
+
+
+def _proc_state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return "Z"
 
 
 def test_second_ctrl_c_kills_children_and_exits_130(git_dir: Path) -> None:

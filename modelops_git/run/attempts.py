@@ -7,6 +7,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,12 +66,13 @@ def run_attempts(
     env: dict[str, str],
     children: ChildProcesses,
     stop: threading.Event,
+    on_spawn: Callable[[int], None] = lambda pid: None,
 ) -> list[Attempt]:
     """Run until success, or until retries are exhausted, the exit code is not retryable,
     or a stop was asked for. Every attempt's output is appended to `log`."""
     attempts: list[Attempt] = []
     for number in range(1, task.retries.limit + 2):
-        attempt = _run_once(task, number, root, log, env, children)
+        attempt = _run_once(task, number, root, log, env, children, on_spawn)
         attempts.append(attempt)
         if attempt.exit_code == 0 or stop.is_set() or children.killed.is_set():
             break
@@ -90,6 +92,7 @@ def _run_once(
     log: Path,
     env: dict[str, str],
     children: ChildProcesses,
+    on_spawn: Callable[[int], None],
 ) -> Attempt:
     started = datetime.now(UTC).isoformat(timespec="seconds")
     clock = time.monotonic()
@@ -108,6 +111,7 @@ def _run_once(
             start_new_session=True,
         )
         children.add(process.pid)
+        on_spawn(process.pid)
         timed_out = False
         try:
             process.wait(timeout=task.timeout_seconds)

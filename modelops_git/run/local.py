@@ -237,7 +237,13 @@ def _decide_and_run(state: _Run, pipeline: str, task: PlannedTask, entry: TaskRe
     outs = (*task.outs, *task.metrics)
     with OutsGuard(state.root, state.record.run_id, f"{pipeline}.{task.name}", outs) as guard:
         attempts = run_attempts(
-            task, state.root, log, _task_env(state, pipeline, task), state.children, state.stop
+            task,
+            state.root,
+            log,
+            _task_env(state, pipeline, task),
+            state.children,
+            state.stop,
+            guard.note_process,
         )
         entry.attempts = [asdict(attempt) for attempt in attempts]
         if attempts[-1].exit_code != 0 or not _outs_written(state.root, outs, entry):

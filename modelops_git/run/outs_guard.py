@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 from pathlib import Path
 
 from modelops_git.files import write_atomic
@@ -48,6 +49,19 @@ class OutsGuard:
                 source.replace(target)
         return self
 
+    def _write_marker(self, groups: list[int]) -> None:
+        state = {
+            "pid": os.getpid(),
+            "backup": str(self.backup),
+            "outs": list(self.outs),
+            "groups": groups,
+        }
+        write_atomic(self.marker, json.dumps(state))
+
+    def note_process(self, group: int) -> None:
+        """Remember the task's process group, so recovery can stop it if mo dies."""
+        self._write_marker([group])
+
     def commit(self) -> None:
         """The task succeeded: its outs stay, the old copies go."""
         shutil.rmtree(self.backup, ignore_errors=True)
@@ -83,6 +97,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _kill_orphan(root: Path, group: int) -> None:
+    """Kill a dead run's task group, if its leader still runs in this repository (a reused
+    process id elsewhere is left alone)."""
+    try:
+        if Path(f"/proc/{group}/cwd").resolve() != root.resolve():
+            return
+        os.killpg(group, signal.SIGKILL)
+    except OSError:
+        return
+
+
 def recover_interrupted(root: Path) -> list[str]:
     """Undo tasks whose mo process died mid-task; returns the outs put back."""
     restored: list[str] = []
@@ -94,6 +119,8 @@ def recover_interrupted(root: Path) -> list[str]:
             continue
         if _alive(int(state.get("pid", 0))) and int(state.get("pid", 0)) != os.getpid():
             continue
+        for group in state.get("groups", []):
+            _kill_orphan(root, int(group))
         restore(root, Path(state["backup"]), state["outs"])
         restored.extend(state["outs"])
         marker.unlink(missing_ok=True)
