@@ -21,16 +21,21 @@ from modelops_git.scaffold import EXAMPLE_DATA, scaffold
 from modelops_git.spec import ENV_DIR, SPEC_FILE, Project, load_project
 
 __all__ = [
+    "affected",
     "data_add",
     "dry_run",
     "envs",
     "graph",
     "history",
+    "hooks_install",
+    "hooks_uninstall",
     "init",
     "lineage",
     "metrics_diff",
+    "queue",
     "render",
     "run",
+    "run_queued",
     "validate",
     "why",
 ]
@@ -183,3 +188,51 @@ def metrics_diff(cwd: Path, before: str, after: str | None) -> list[dict[str, An
 
 def why(cwd: Path, metric: str, start: str | None, end: str) -> dict[str, Any]:
     return questions.why(require_worktree_root(cwd), metric, start, end)
+
+
+def affected(cwd: Path, base: str, head: str | None, mode: str, env: str | None) -> dict[str, Any]:
+    from modelops_git.changes import affected as compute
+
+    return compute(require_worktree_root(cwd), base, head, mode, env).as_data()
+
+
+def hooks_install(cwd: Path, names: tuple[str, ...]) -> list[dict[str, str]]:
+    from modelops_git import hooks
+
+    return hooks.install(require_worktree_root(cwd), names)
+
+
+def hooks_uninstall(cwd: Path, names: tuple[str, ...]) -> list[dict[str, str]]:
+    from modelops_git import hooks
+
+    return hooks.uninstall(require_worktree_root(cwd), names)
+
+
+def queue(cwd: Path) -> list[dict[str, Any]]:
+    from modelops_git import trigger_queue
+
+    return trigger_queue.queued(require_worktree_root(cwd))
+
+
+def run_queued(cwd: Path, options: RunOptions, report: Reporter) -> list[dict[str, Any]]:
+    """Run each queued (pipeline, env) once; entries go only when their run succeeded."""
+    from modelops_git import trigger_queue
+
+    project = open_project(cwd)
+    entries = trigger_queue.queued(project.root)
+    if not entries:
+        raise ModelOpsError(
+            "the trigger queue is empty",
+            "commits that fire triggers fill it once hooks are installed (`mo hooks install`)",
+        )
+    summaries = []
+    for pipeline, env in dict.fromkeys((e["pipeline"], e["env"]) for e in entries):
+        wanted = RunOptions((pipeline,), env, options.jobs, options.force)
+        record = run_local(project, wanted, report)
+        summaries.append(run_summary(project.root, record))
+        if record.status == "succeeded":
+            trigger_queue.remove(
+                project.root,
+                {e["id"] for e in entries if (e["pipeline"], e["env"]) == (pipeline, env)},
+            )
+    return summaries

@@ -13,7 +13,14 @@ import typer
 
 from modelops_git import __version__, api, output
 from modelops_git.crash import write_crash_log
-from modelops_git.errors import EXIT_BUG, EXIT_INTERRUPT, EXIT_USAGE, ModelOpsError, SpecError
+from modelops_git.errors import (
+    EXIT_BUG,
+    EXIT_INTERRUPT,
+    EXIT_USAGE,
+    ModelOpsError,
+    SpecError,
+    UsageError,
+)
 from modelops_git.run.local import RunOptions
 from modelops_git.yaml_emit import dump_yaml
 
@@ -184,10 +191,26 @@ def run_command(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the last interrupted or failed run.")
     ] = False,
+    queued: Annotated[
+        bool,
+        typer.Option(
+            "--queued",
+            help="Run what git hooks queued (`mo queue`); entries go once their run succeeds.",
+        ),
+    ] = False,
     json: JsonOption = False,
 ) -> None:
     """Run pipelines on this machine; tasks whose inputs did not change are skipped."""
     options = RunOptions(tuple(pipelines or ()), env, jobs or (os.cpu_count() or 1), force, resume)
+    if queued:
+        summaries = api.run_queued(Path.cwd(), options, output.run_event)
+        for summary in [] if json else summaries:
+            output.run_summary(summary)
+        if json:
+            output.json_data(summaries)
+        if any(s["status"] != "succeeded" for s in summaries):
+            raise typer.Exit(1)
+        return
     if dry_run:
         rows = api.dry_run(Path.cwd(), options)
         if json:
@@ -310,6 +333,103 @@ def why(
     """Find the commits where a metric moved most, and what changed in them."""
     data = api.why(Path.cwd(), metric, start, end)
     output.json_data(data) if json else output.why(data)
+
+
+@app.command()
+def affected(
+    base: Annotated[str, typer.Option("--base", help="Revision to compare from.")] = "HEAD~1",
+    head: Annotated[
+        str | None, typer.Option("--head", help="Revision to compare to (default HEAD).")
+    ] = None,
+    staged: Annotated[
+        bool,
+        typer.Option(
+            "--staged", help="Compare the index (what the next commit holds) with --base."
+        ),
+    ] = False,
+    worktree: Annotated[
+        bool,
+        typer.Option(
+            "--worktree", help="Compare the working tree (untracked files included) with --base."
+        ),
+    ] = False,
+    env: Annotated[
+        str | None, typer.Option("--env", "-e", help="Only this environment's overrides count.")
+    ] = None,
+    json: JsonOption = False,
+) -> None:
+    """List the pipelines and tasks to rebuild, with every reason, and the triggers that fire."""
+    if sum((head is not None, staged, worktree)) > 1:
+        raise UsageError("use one of --head, --staged and --worktree", "pick one comparison")
+    mode = "staged" if staged else "worktree" if worktree else "rev"
+    data = api.affected(Path.cwd(), base, head, mode, env)
+    if json:
+        output.json_data(data)
+    else:
+        output.affected(data)
+
+
+hooks_app = typer.Typer(
+    help="Git hooks that validate specs and queue triggers.", no_args_is_help=True
+)
+app.add_typer(hooks_app, name="hooks")
+HookOption = Annotated[
+    str, typer.Option("--hook", help="pre-commit, post-commit, post-merge, pre-push or all.")
+]
+
+
+def _hook_names(hook: str) -> tuple[str, ...]:
+    from modelops_git.hooks import HOOKS
+
+    if hook == "all":
+        return HOOKS
+    if hook not in HOOKS:
+        raise UsageError(f"unknown hook {hook!r}", f"use one of: {', '.join(HOOKS)}, all")
+    return (hook,)
+
+
+def _hook_result(done: list[dict[str, str]], json: bool) -> None:
+    if json:
+        output.json_data(done)
+        return
+    for entry in done:
+        output.line(f"{entry['hook']}: {entry['action']} ({entry['path']})")
+
+
+@hooks_app.command("install")
+def hooks_install(hook: HookOption = "all", json: JsonOption = False) -> None:
+    """Install mo's hook shims (an existing hook is kept and chained)."""
+    _hook_result(api.hooks_install(Path.cwd(), _hook_names(hook)), json)
+
+
+@hooks_app.command("uninstall")
+def hooks_uninstall(hook: HookOption = "all", json: JsonOption = False) -> None:
+    """Remove mo's shims and restore the hooks they chained."""
+    _hook_result(api.hooks_uninstall(Path.cwd(), _hook_names(hook)), json)
+
+
+@app.command("hook-impl", hidden=True)
+def hook_impl(name: Annotated[str, typer.Argument(help="The hook to run.")]) -> None:
+    """What the hook shims run (they call python -m modelops_git.hook_impl directly)."""
+    from modelops_git.hook_impl import main as run_hook
+
+    raise typer.Exit(run_hook([name]))
+
+
+@app.command("queue")
+def queue(json: JsonOption = False) -> None:
+    """List triggers queued by git hooks, waiting for `mo run --queued`."""
+    entries = api.queue(Path.cwd())
+    if json:
+        output.json_data(entries)
+        return
+    output.table(
+        ["COMMIT", "TRIGGER", "PIPELINE", "ENV", "QUEUED"],
+        [
+            [e["commit"][:10], e["trigger"], e["pipeline"], e["env"], e["queued_at"]]
+            for e in entries
+        ],
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,18 +12,27 @@ from modelops_git.errors import ModelOpsError
 __all__ = [
     "Commit",
     "changed_files",
+    "common_dir",
+    "config",
     "current_branch",
+    "diff_names",
     "find_worktree_root",
     "head_commit",
+    "hooks_dir",
     "is_dirty",
+    "is_shallow",
     "log",
+    "parent_commit",
     "read_objects",
     "read_ref_file",
     "refs_under",
     "require_worktree_root",
     "resolve",
+    "resolve_or_none",
     "show_file",
+    "staged_sizes",
     "tracked",
+    "untracked",
     "user_identity",
     "write_record_ref",
 ]
@@ -170,6 +179,64 @@ def resolve(root: Path, rev: str) -> str:
 def changed_files(root: Path, before: str, after: str) -> list[str]:
     output = _git(root, "diff", "--name-only", before, after, check=False)
     return [line for line in output.splitlines() if line]
+
+
+def diff_names(root: Path, *args: str) -> list[str]:
+    """`git diff --name-only ARGS` (e.g. "--cached", base)."""
+    output = _git(root, "diff", "--name-only", *args, check=False)
+    return [line for line in output.splitlines() if line]
+
+
+def untracked(root: Path) -> list[str]:
+    output = _git(root, "ls-files", "--others", "--exclude-standard", check=False)
+    return [line for line in output.splitlines() if line]
+
+
+def hooks_dir(root: Path) -> Path:
+    """Where git runs hooks from (honours core.hooksPath and worktrees)."""
+    path = Path(_git(root, "rev-parse", "--git-path", "hooks"))
+    return path if path.is_absolute() else root / path
+
+
+def common_dir(root: Path) -> Path:
+    """The repository's shared git directory (the same for every worktree)."""
+    path = Path(_git(root, "rev-parse", "--git-common-dir"))
+    return path if path.is_absolute() else root / path
+
+
+def config(root: Path, key: str) -> str | None:
+    return _git(root, "config", "--get", key, check=False) or None
+
+
+def parent_commit(root: Path, rev: str) -> str | None:
+    return _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^", check=False) or None
+
+
+def resolve_or_none(root: Path, rev: str) -> str | None:
+    return _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False) or None
+
+
+def staged_sizes(root: Path, paths: list[str]) -> dict[str, int]:
+    """Sizes of the staged versions of `paths` (one `git cat-file --batch-check`)."""
+    if not paths:
+        return {}
+    result = subprocess.run(
+        ["git", "cat-file", "--batch-check=%(objectsize)"],
+        cwd=root,
+        input="".join(f":{p}\n" for p in paths),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    sizes = {}
+    for path, line in zip(paths, result.stdout.splitlines(), strict=False):
+        if line.isdigit():
+            sizes[path] = int(line)
+    return sizes
+
+
+def is_shallow(root: Path) -> bool:
+    return _git(root, "rev-parse", "--is-shallow-repository", check=False) == "true"
 
 
 def tracked(root: Path, rev: str, paths: list[str]) -> set[str]:

@@ -9,14 +9,14 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-import typer
-
 from modelops_git.errors import Diagnostic, ModelOpsError
 
 __all__ = [
     "LiveRun",
+    "affected",
     "diagnostics",
     "error",
+    "hook_report",
     "json_data",
     "line",
     "lineage",
@@ -26,6 +26,19 @@ __all__ = [
     "text",
     "why",
 ]
+
+
+def _typer() -> Any:
+    """typer (and what it pulls in) loads only when a command prints: hooks stay fast."""
+    import typer
+
+    return typer
+
+
+def hook_report(title: str, lines: list[str]) -> None:
+    """One short block from a git hook, on stderr, plain (hooks often run without a TTY)."""
+    if lines:
+        sys.stderr.write(f"mo {title}:\n" + "".join(f"  {line}\n" for line in lines))
 
 
 def json_data(data: Any) -> None:
@@ -38,28 +51,26 @@ def text(value: str) -> None:
 
 
 def line(message: str, *, ok: bool = False) -> None:
-    typer.secho(message, fg=typer.colors.GREEN if ok else None)
+    _typer().secho(message, fg="green" if ok else None)
 
 
 def error(problem: ModelOpsError) -> None:
-    typer.secho(f"error: {problem.message}", fg=typer.colors.RED, err=True)
+    _typer().secho(f"error: {problem.message}", fg="red", err=True)
     if problem.hint:
-        typer.secho(f"  hint: {problem.hint}", err=True)
+        _typer().secho(f"  hint: {problem.hint}", err=True)
 
 
 def diagnostics(problems: Iterable[Diagnostic]) -> None:
     """One block per problem, `file:line:col` first so editors and terminals can jump to it."""
     problems = list(problems)
     for problem in problems:
-        typer.secho(
-            f"{problem.location()}: error: {problem.message}", fg=typer.colors.RED, err=True
-        )
-        typer.secho(f"  at {problem.path}", err=True)
+        _typer().secho(f"{problem.location()}: error: {problem.message}", fg="red", err=True)
+        _typer().secho(f"  at {problem.path}", err=True)
         if problem.hint:
-            typer.secho(f"  hint: {problem.hint}", err=True)
+            _typer().secho(f"  hint: {problem.hint}", err=True)
     files = len({problem.file for problem in problems})
     noun = "problem" if len(problems) == 1 else "problems"
-    typer.secho(f"{len(problems)} {noun} in {files} file{'s' if files != 1 else ''}", err=True)
+    _typer().secho(f"{len(problems)} {noun} in {files} file{'s' if files != 1 else ''}", err=True)
 
 
 def table(headers: list[str], rows: list[list[str]]) -> None:
@@ -68,14 +79,14 @@ def table(headers: list[str], rows: list[list[str]]) -> None:
     ]
     for index, row in enumerate([headers, *rows]):
         cells = [str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)]
-        typer.secho("  ".join(cells).rstrip(), bold=index == 0)
+        _typer().secho("  ".join(cells).rstrip(), bold=index == 0)
 
 
 _EVENT_COLOURS = {
-    "succeeded": typer.colors.GREEN,
-    "failed": typer.colors.RED,
-    "interrupt": typer.colors.YELLOW,
-    "recovered": typer.colors.YELLOW,
+    "succeeded": "green",
+    "failed": "red",
+    "interrupt": "yellow",
+    "recovered": "yellow",
 }
 
 
@@ -83,25 +94,25 @@ def run_event(task: str, event: str, detail: str) -> None:
     """One line per event, safe to interleave from parallel tasks and to pipe into logs."""
     suffix = f" ({detail})" if detail else ""
     name = f"{task}: " if task else ""
-    typer.secho(f"{name}{event}{suffix}", fg=_EVENT_COLOURS.get(event), err=True)
+    _typer().secho(f"{name}{event}{suffix}", fg=_EVENT_COLOURS.get(event), err=True)
 
 
 def run_summary(summary: dict[str, Any]) -> None:
     counts = ", ".join(f"{count} {status}" for status, count in summary["counts"].items())
     ok = summary["status"] == "succeeded"
-    typer.secho(
+    _typer().secho(
         f"run {summary['run_id']} {summary['status']}: {counts}",
-        fg=typer.colors.GREEN if ok else typer.colors.RED,
+        fg="green" if ok else "red",
         err=True,
     )
     for failure in summary["failures"]:
-        typer.secho(
+        _typer().secho(
             f"  {failure['task']} failed with exit code {failure['exit_code']} after "
             f"{failure['attempts']} attempt(s); log: {failure['log']}",
             err=True,
         )
         for log_line in failure["log_tail"]:
-            typer.secho(f"    | {log_line}", err=True)
+            _typer().secho(f"    | {log_line}", err=True)
 
 
 def _short(value: Any) -> str:
@@ -114,50 +125,52 @@ def _short(value: Any) -> str:
 
 
 def _inputs(data: dict[str, Any], indent: str) -> None:
-    typer.echo(f"{indent}cmd: {data['cmd']}")
+    _typer().echo(f"{indent}cmd: {data['cmd']}")
     for kind in ("data", "code"):
         for dep in data[kind]:
-            typer.echo(f"{indent}{kind}: {dep['path']} {_short(dep['md5'])}")
+            _typer().echo(f"{indent}{kind}: {dep['path']} {_short(dep['md5'])}")
     for file, values in data["params"].items():
         for key, value in values.items():
-            typer.echo(f"{indent}param: {key} = {value!r} ({file})")
+            _typer().echo(f"{indent}param: {key} = {value!r} ({file})")
 
 
 def lineage(data: dict[str, Any]) -> None:
-    typer.secho(f"{data['path']} {_short(data['md5'])} at commit {data['commit'][:10]}", bold=True)
-    typer.echo(f"  produced by {data['task']} (run {data['run_id'] or 'unknown'})")
+    _typer().secho(
+        f"{data['path']} {_short(data['md5'])} at commit {data['commit'][:10]}", bold=True
+    )
+    _typer().echo(f"  produced by {data['task']} (run {data['run_id'] or 'unknown'})")
     run = data.get("run")
     if run:
-        typer.echo(f"  run by {run['user']} at {run['started']} in env {run['env'] or '-'}")
+        _typer().echo(f"  run by {run['user']} at {run['started']} in env {run['env'] or '-'}")
     _inputs(data, "  ")
     if data.get("dvc_remote"):
-        typer.echo(f"  data remote: {data['dvc_remote']}")
+        _typer().echo(f"  data remote: {data['dvc_remote']}")
     for upstream in data["upstream"]:
-        typer.echo(f"  upstream {upstream['task']}:")
+        _typer().echo(f"  upstream {upstream['task']}:")
         _inputs(upstream, "    ")
 
 
 def why(data: dict[str, Any]) -> None:
     if not data["moves"]:
-        typer.echo(f"{data['metric']} did not change in {data['commits']} commits")
+        _typer().echo(f"{data['metric']} did not change in {data['commits']} commits")
         return
     for move in data["moves"]:
-        typer.secho(
+        _typer().secho(
             f"{move['commit'][:10]} {move['subject']}: {data['metric']} "
             f"{move['old']} -> {move['new']} ({move['change']:+})",
             bold=True,
         )
-        typer.echo(f"  by {move['author']} on {move['date']}")
+        _typer().echo(f"  by {move['author']} on {move['date']}")
         for entry in move["data"]:
-            typer.echo(
+            _typer().echo(
                 f"  data changed: {entry['path']} {_short(entry['old'])} -> {_short(entry['new'])}"
             )
         for entry in move["params"]:
-            typer.echo(f"  param changed: {entry['key']} {entry['old']!r} -> {entry['new']!r}")
+            _typer().echo(f"  param changed: {entry['key']} {entry['old']!r} -> {entry['new']!r}")
         for entry in move["cmd"]:
-            typer.echo(f"  cmd changed in {entry['task']}: {entry['new']}")
+            _typer().echo(f"  cmd changed in {entry['task']}: {entry['new']}")
         for path in move["code"]:
-            typer.echo(f"  file changed: {path}")
+            _typer().echo(f"  file changed: {path}")
 
 
 class LiveRun:
@@ -201,3 +214,18 @@ class LiveRun:
             state = "running" if event == "start" else event
             table.add_row(task, f"[{styles.get(event, 'white')}]{state}[/]", detail)
         return table
+
+
+def affected(data: dict[str, Any]) -> None:
+    if not data["tasks"]:
+        _typer().echo("nothing to rebuild")
+    for task in data["tasks"]:
+        _typer().secho(f"{task['pipeline']}/{task['task']}", bold=True)
+        for reason in task["reasons"]:
+            _typer().echo(f"  {reason}")
+    for trigger in data["triggers"]:
+        _typer().secho(
+            f"trigger {trigger['trigger']} ({trigger['on']}) fires: run "
+            f"{trigger['pipeline']} in {trigger['env']}",
+            fg="yellow",
+        )
