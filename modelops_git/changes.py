@@ -292,7 +292,8 @@ def _env_reasons(
     reasons = []
     for path in env_files:
         was, now = old.yaml(path) or {}, new.yaml(path) or {}
-        task_was = _task_of(deep_merge(old_spec or {}, was.get("overrides") or {}), pipeline, name)
+        # Today's spec under both versions of the overrides: only the override's own change.
+        task_was = _task_of(deep_merge(spec, was.get("overrides") or {}), pipeline, name)
         task_now = _task_of(deep_merge(spec, now.get("overrides") or {}), pipeline, name)
         env = path[len(ENV_DIR) : -len(".yaml")]
         if task_was != task_now:
