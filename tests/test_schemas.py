@@ -75,6 +75,7 @@ def test_schemas_and_templates_ship_in_the_wheel(tmp_path: Path) -> None:
         assert f"modelops_git/schemas/{name}" in names
     assert "modelops_git/templates/modelops.yaml" in names
     assert "modelops_git/templates/environments/prod.yaml" in names
+    assert "modelops_git/hooks/modelops-hook.sh" in names
 
 
 def _documents() -> Iterator[tuple[str, str, Any]]:
