@@ -18,7 +18,7 @@ from modelops_git.run.local import Reporter, RunOptions, plan_run
 from modelops_git.run.local import run as run_local
 from modelops_git.run.records import RunRecord, TaskRecord
 from modelops_git.scaffold import EXAMPLE_DATA, scaffold
-from modelops_git.spec import ENV_DIR, SPEC_FILE, Project, load_project
+from modelops_git.spec.project import ENV_DIR, SPEC_FILE, Project, load_project
 
 __all__ = [
     "affected",

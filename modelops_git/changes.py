@@ -36,6 +36,7 @@ class Snapshot:
     root: Path
     rev: str | None
     _cache: dict[str, str | None] = field(default_factory=dict)
+    _parsed: dict[str, Any] = field(default_factory=dict)
 
     def read_many(self, paths: Iterable[str]) -> None:
         wanted = [p for p in paths if p not in self._cache]
@@ -55,6 +56,11 @@ class Snapshot:
         return self._cache[path]
 
     def yaml(self, path: str) -> Any:
+        if path not in self._parsed:
+            self._parsed[path] = self._parse(path)
+        return self._parsed[path]
+
+    def _parse(self, path: str) -> Any:
         text = self.read(path)
         if text is None:
             return None

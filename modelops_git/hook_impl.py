@@ -26,7 +26,7 @@ def _max_bytes(root: Path) -> int:
 
 
 def _spec_problems(root: Path) -> list[str]:
-    from modelops_git.spec import load_project
+    from modelops_git.spec.project import load_project
 
     if not (root / "modelops.yaml").exists():
         return []

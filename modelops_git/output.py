@@ -217,15 +217,14 @@ class LiveRun:
 
 
 def affected(data: dict[str, Any]) -> None:
-    if not data["tasks"]:
-        _typer().echo("nothing to rebuild")
+    """Plain text: this runs on `mo affected`'s fast path, which does not load typer."""
+    lines = [] if data["tasks"] else ["nothing to rebuild"]
     for task in data["tasks"]:
-        _typer().secho(f"{task['pipeline']}/{task['task']}", bold=True)
-        for reason in task["reasons"]:
-            _typer().echo(f"  {reason}")
+        lines.append(f"{task['pipeline']}/{task['task']}")
+        lines += [f"  {reason}" for reason in task["reasons"]]
     for trigger in data["triggers"]:
-        _typer().secho(
+        lines.append(
             f"trigger {trigger['trigger']} ({trigger['on']}) fires: run "
-            f"{trigger['pipeline']} in {trigger['env']}",
-            fg="yellow",
+            f"{trigger['pipeline']} in {trigger['env']}"
         )
+    sys.stdout.write("".join(line + "\n" for line in lines))

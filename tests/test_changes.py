@@ -236,3 +236,26 @@ def test_affected_imports_nothing_heavy(repo: Path) -> None:
         [sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--base", "HEAD~1", "--json"),
+        ("--base", "HEAD~1"),
+        ("--base", "HEAD~1", "--env", "prod", "--json"),
+        ("--base", "HEAD", "--worktree"),
+        ("--base", "nope"),
+        ("--staged", "--worktree"),
+    ],
+)
+def test_fast_entry_answers_like_the_full_cli(repo: Path, mo: Mo, args: tuple[str, ...]) -> None:
+    """`mo affected` skips loading the full CLI; both paths must give the same answer."""
+    from tests.conftest import mo_subprocess
+
+    commit_change(repo, {"data/raw.csv.dvc": pointer("b" * 32), "src/lint.py": "x = 1\n"})
+    (repo / "src" / "train.py").write_text("changed = True\n")
+    fast = mo_subprocess(repo, "affected", *args)
+    full = mo("affected", *args)
+    assert (fast.returncode, fast.stdout) == (full.code, full.out)
+    assert bool(fast.stderr) == bool(full.err)

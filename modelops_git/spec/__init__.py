@@ -1,5 +1,5 @@
-"""Loading, validating and typing the spec (`modelops.yaml`) and environments."""
+"""Loading, validating and typing the spec (`modelops.yaml`) and environments.
 
-from modelops_git.spec.project import ENV_DIR, SPEC_FILE, Project, load_project
-
-__all__ = ["ENV_DIR", "SPEC_FILE", "Project", "load_project"]
+Submodules are imported where used (`modelops_git.spec.project` and so on): importing this
+package loads nothing, so the hook path can use a piece of it without loading the rest.
+"""
