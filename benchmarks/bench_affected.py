@@ -11,7 +11,6 @@ hook adds under 0.2 s to `git commit`.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import time
@@ -22,31 +21,9 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synth import Shape, build, data_name, run
+from timing import MO, bench_env, best, compile_package
 
 WORK = Path(__file__).resolve().parent / ".work"
-MO = str(Path(sys.executable).parent / "mo")
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["DVC_NO_ANALYTICS"] = "1"
-    return env
-
-
-def best(command: list[str], cwd: Path, repeat: int = 5, check: bool = True) -> float:
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        subprocess.run(
-            command,
-            cwd=cwd,
-            check=check,
-            env=_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        timings.append(time.perf_counter() - started)
-    return min(timings)
 
 
 def prepare(files: int, tasks: int) -> Path:
@@ -66,14 +43,14 @@ def prepare(files: int, tasks: int) -> Path:
 def commit_cost(repo: Path, hooked: bool, repeat: int = 5) -> float:
     """Best time of `git commit` of a one-line code change, with or without mo's hook."""
     subprocess.run(
-        [MO, "hooks", "uninstall"], cwd=repo, check=True, env=_env(), capture_output=True
+        [MO, "hooks", "uninstall"], cwd=repo, check=True, env=bench_env(), capture_output=True
     )
     if hooked:
         subprocess.run(
             [MO, "hooks", "install", "--hook", "pre-commit"],
             cwd=repo,
             check=True,
-            env=_env(),
+            env=bench_env(),
             capture_output=True,
         )
     timings = []
@@ -83,7 +60,11 @@ def commit_cost(repo: Path, hooked: bool, repeat: int = 5) -> float:
         run(repo, "git", "add", "tools/step.py")
         started = time.perf_counter()
         subprocess.run(
-            ["git", "commit", "-qm", "bench"], cwd=repo, check=True, env=_env(), capture_output=True
+            ["git", "commit", "-qm", "bench"],
+            cwd=repo,
+            check=True,
+            env=bench_env(),
+            capture_output=True,
         )
         timings.append(time.perf_counter() - started)
         run(repo, "git", "reset", "-q", "--hard", "HEAD~1")
@@ -95,22 +76,13 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--tasks", type=int, default=50)
     args = parser.parse_args()
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "compileall",
-            "-q",
-            str(Path(__file__).resolve().parents[1] / "modelops_git"),
-        ],
-        check=True,
-    )
+    compile_package()
     repo = prepare(args.files, args.tasks)
-    mo = best([MO, "affected", "--base", "HEAD~1"], repo)
+    mo = best([MO, "affected", "--base", "HEAD~1"], repo, repeat=5)
     # `dvc status -q` exits 1 when something changed, which is the point here.
     dvc = best([sys.executable, "-m", "dvc", "status", "-q"], repo, repeat=1, check=False)
-    git_status = best(["git", "status", "--porcelain"], repo)
-    bare = best([sys.executable, "-c", "pass"], repo)
+    git_status = best(["git", "status", "--porcelain"], repo, repeat=5)
+    bare = best([sys.executable, "-c", "pass"], repo, repeat=5)
     with_hook, without = commit_cost(repo, True), commit_cost(repo, False)
     print(
         f"workload: {args.files} DVC-tracked files, {args.tasks} tasks, HEAD changes one "

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -25,34 +24,10 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synth import Shape, build, data_name, run
+from timing import MO, bench_env, best, compile_package, timed
 
 WORK = Path(__file__).resolve().parent / ".work"
-MO = str(Path(sys.executable).parent / "mo")
 DVC = [sys.executable, "-m", "dvc"]
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["DVC_NO_ANALYTICS"] = "1"
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    return env
-
-
-def timed(command: list[str], cwd: Path) -> float:
-    started = time.perf_counter()
-    subprocess.run(
-        command,
-        cwd=cwd,
-        check=True,
-        env=_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    return time.perf_counter() - started
-
-
-def best(command: list[str], cwd: Path, repeat: int = 3) -> float:
-    return min(timed(command, cwd) for _ in range(repeat))
 
 
 def change_data(repo: Path, index: int) -> None:
@@ -130,7 +105,7 @@ def long_history(commits: int) -> dict[str, float]:
     }
     (repo / "modelops.yaml").write_text(yaml.safe_dump(spec))
     (repo / "params.yaml").write_text("train:\n  lr: 0.0\n")
-    subprocess.run([MO, "run"], cwd=repo, check=True, env=_env(), capture_output=True)
+    subprocess.run([MO, "run"], cwd=repo, check=True, env=bench_env(), capture_output=True)
     lock_template = (repo / "modelops.lock").read_text()
     for number in range(commits):
         lr = round((number % 97) / 1000, 4)
@@ -157,16 +132,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=50)
     parser.add_argument("--commits", type=int, default=1000)
     args = parser.parse_args()
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "compileall",
-            "-q",
-            str(Path(__file__).resolve().parents[1] / "modelops_git"),
-        ],
-        check=True,
-    )
+    compile_package()
     runs = compare_runs(args.files, args.tasks)
     sleeps = parallel_sleeps()
     lineage = long_history(args.commits)

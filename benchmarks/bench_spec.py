@@ -12,18 +12,15 @@ would dominate the run. Byte-code is compiled first, as an installed package has
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import yaml
 from synth import Shape, build
-
-from modelops_git import __file__ as mo_package
+from timing import best, compile_package
 
 WORK = Path(__file__).resolve().parent / ".work"
 BIN = Path(sys.executable).parent
@@ -35,17 +32,6 @@ COMMANDS = {
 }
 MO_COMMANDS = [name for name in COMMANDS if name.startswith("mo ")]
 PROD_OVERRIDES = {"t00001": {"retries": 3, "timeout": "1h"}, "t00002": {"resources": {"cpu": 8}}}
-
-
-def best_of(command: list[str], cwd: Path, repeat: int) -> float:
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
-    env["DVC_NO_ANALYTICS"] = "1"
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        subprocess.run(command, cwd=cwd, check=True, env=env, stdout=subprocess.DEVNULL)
-        timings.append(time.perf_counter() - started)
-    return min(timings)
 
 
 def prepare(tasks: int) -> Path:
@@ -64,12 +50,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     results: dict[int, dict[str, float]] = {}
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(Path(mo_package).parent)], check=True
-    )
+    compile_package()
     for tasks in args.sizes:
         repo = prepare(tasks)
-        results[tasks] = {name: best_of(cmd, repo, args.repeat) for name, cmd in COMMANDS.items()}
+        results[tasks] = {name: best(cmd, repo, args.repeat) for name, cmd in COMMANDS.items()}
     print(f"{'tasks':>7}  " + "  ".join(f"{name:>22}" for name in COMMANDS))
     for tasks, row in results.items():
         print(f"{tasks:>7}  " + "  ".join(f"{row[name]:>20.3f} s" for name in COMMANDS))

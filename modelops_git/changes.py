@@ -17,6 +17,7 @@ import yaml
 
 from modelops_git import git
 from modelops_git.errors import ModelOpsError
+from modelops_git.spec.check_params import is_missing, lookup
 from modelops_git.spec.edges import TaskIO, infer_needs
 from modelops_git.spec.overlay import deep_merge
 from modelops_git.spec.refs import resolve_entry
@@ -25,7 +26,6 @@ __all__ = ["Affected", "Snapshot", "affected"]
 
 SPEC = "modelops.yaml"
 ENV_DIR = "environments/"
-_MISSING = object()
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -170,17 +170,8 @@ def _pointer_md5(snapshot: Snapshot, pointer: str) -> str | None:
     return str(outs[0].get("md5")) if outs and isinstance(outs[0], dict) else None
 
 
-def _lookup(data: Any, dotted: str) -> Any:
-    node = data
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return _MISSING
-        node = node[part]
-    return node
-
-
 def _shown(value: Any) -> str:
-    return "(missing)" if value is _MISSING else repr(value)
+    return "(missing)" if is_missing(value) else repr(value)
 
 
 def _param_refs(task: dict[str, Any], default_file: str) -> list[tuple[str, str]]:
@@ -206,7 +197,7 @@ def _param_reasons(
             continue
         before, after = old.yaml(file) or {}, new.yaml(file) or {}
         before, after = deep_merge(before, env_params[0]), deep_merge(after, env_params[1])
-        was, now = _lookup(before, key), _lookup(after, key)
+        was, now = lookup(before, key), lookup(after, key)
         if was != now:
             reasons.append(f"param {key}: {_shown(was)} -> {_shown(now)}")
     return reasons
