@@ -22,6 +22,7 @@ from modelops_git.spec.project import ENV_DIR, SPEC_FILE, Project, load_project
 
 __all__ = [
     "affected",
+    "assign",
     "data_add",
     "dry_run",
     "envs",
@@ -33,9 +34,11 @@ __all__ = [
     "lineage",
     "metrics_diff",
     "queue",
+    "register",
     "render",
     "run",
     "run_queued",
+    "show",
     "validate",
     "why",
 ]
@@ -236,3 +239,74 @@ def run_queued(cwd: Path, options: RunOptions, report: Reporter) -> list[dict[st
                 {e["id"] for e in entries if (e["pipeline"], e["env"]) == (pipeline, env)},
             )
     return summaries
+
+
+def _model_path(project: Project, model: str) -> str:
+    models = project.spec.models
+    if model not in models:
+        known = ", ".join(models) or "none"
+        raise ModelOpsError(
+            f"unknown model {model!r} (declared: {known})",
+            "declare it under models: in modelops.yaml",
+        )
+    return models[model].path
+
+
+def register(cwd: Path, model: str, version: str | None, bump: str, ref: str) -> dict[str, Any]:
+    """Register the model artifact that commit `ref` holds as a new version."""
+    from modelops_git import git, registry
+    from modelops_git.lineage.snapshots import snapshots
+
+    project = open_project(cwd)
+    path = _model_path(project, model)
+    commit = git.resolve(project.root, ref)
+    pointer = git.show_file(project.root, commit, f"{path}.dvc")
+    md5 = dvc.pointer_md5(pointer) if pointer else None
+    run_id = ""
+    found = snapshots(project.root, [git.Commit(commit, "", "", "")])[0].producer(path)
+    if found is not None:
+        out = next((o for o in found[1].outs if o.path == path), None)
+        md5, run_id = md5 or (out.md5 if out else None), found[1].run_id
+    if not md5:
+        raise ModelOpsError(
+            f"{ref} holds no pointer for {model} ({path}.dvc or a modelops.lock out)",
+            "run `mo run` (it adds declared models to DVC) and commit "
+            "the pointer and modelops.lock",
+        )
+    return registry.register(project.root, model, path, md5, run_id, commit, version, bump)
+
+
+def assign(cwd: Path, model: str, version: str, env: str, unassign: bool) -> dict[str, Any]:
+    from modelops_git import registry
+
+    project = open_project(cwd)
+    _model_path(project, model)
+    project.env_source(env)
+    tag = registry.assign(project.root, model, version, env, unassign)
+    return {"tag": tag, "model": model, "version": version, "env": env, "unassign": unassign}
+
+
+def show(cwd: Path, model: str | None) -> dict[str, Any]:
+    """Registered versions, what each environment holds (tags) and pins (env files)."""
+    from modelops_git import registry
+
+    root = require_worktree_root(cwd)
+    data = registry.read_registry(root).as_data()
+    pins = _pins(root)
+    for name, entry in data.items():
+        entry["pins"] = {env: models[name] for env, models in pins.items() if name in models}
+    if model is None:
+        return data
+    if model not in data:
+        raise ModelOpsError(
+            f"no registered versions of {model!r}", f"register one: mo register {model}"
+        )
+    return {model: data[model]}
+
+
+def _pins(root: Path) -> dict[str, dict[str, str]]:
+    try:
+        project = load_project(root)
+    except ModelOpsError:
+        return {}
+    return {env: project.environment(env).pins for env in project.env_names}

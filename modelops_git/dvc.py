@@ -20,6 +20,7 @@ __all__ = [
     "init_dvc",
     "metrics_files",
     "parse_dvc_lock",
+    "pointer_md5",
     "pull",
     "track",
 ]
@@ -134,3 +135,14 @@ def default_remote_url(config_text: str) -> str | None:
         if section.startswith("'remote \"") and (name is None or f'"{name}"' in section):
             return parser.get(section, "url", fallback=None)
     return None
+
+
+def pointer_md5(text: str) -> str | None:
+    """The md5 a `.dvc` pointer records for its (first) out."""
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError:
+        return None
+    outs = data.get("outs") or [] if isinstance(data, dict) else []
+    md5 = outs[0].get("md5") if outs and isinstance(outs[0], dict) else None
+    return str(md5) if md5 else None

@@ -11,9 +11,11 @@ from modelops_git.errors import ModelOpsError
 
 __all__ = [
     "Commit",
+    "Tag",
     "changed_files",
     "common_dir",
     "config",
+    "create_tag",
     "current_branch",
     "diff_names",
     "find_worktree_root",
@@ -31,6 +33,7 @@ __all__ = [
     "resolve_or_none",
     "show_file",
     "staged_sizes",
+    "tags",
     "tracked",
     "untracked",
     "user_identity",
@@ -233,6 +236,56 @@ def staged_sizes(root: Path, paths: list[str]) -> dict[str, int]:
         if line.isdigit():
             sizes[path] = int(line)
     return sizes
+
+
+@dataclass(frozen=True)
+class Tag:
+    name: str
+    commit: str
+    created: str
+    body: str
+
+
+def tags(root: Path) -> list[Tag]:
+    """Every tag with the commit it points to, its date and message body: one process, refs
+    only (no commit walking)."""
+    fields = "%(refname:strip=2)%1f%(objectname)%1f%(*objectname)%1f%(creatordate:iso-strict)"
+    output = _git(
+        root,
+        "for-each-ref",
+        f"--format={fields}%1f%(contents:body)%1e",
+        "refs/tags",
+        strip=False,
+        check=False,
+    )
+    found = []
+    for record in output.split("\x1e"):
+        parts = record.strip("\n").split("\x1f")
+        if len(parts) == 5:
+            name, target, peeled, created, body = parts
+            found.append(Tag(name, peeled or target, created, body))
+    return found
+
+
+def create_tag(root: Path, name: str, commit: str, message: str) -> bool:
+    """Create annotated tag `name` on `commit`; False if a tag of that name exists already
+    (another writer won the race), an error for anything else."""
+    result = subprocess.run(
+        ["git", "tag", "-a", "-F", "-", name, commit],
+        cwd=root,
+        input=message,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode == 0:
+        return True
+    if "already exists" in result.stderr:
+        return False
+    raise ModelOpsError(
+        f"git tag {name} failed: {result.stderr.strip()}",
+        "set your identity (git config user.name / user.email) and retry",
+    )
 
 
 def is_shallow(root: Path) -> bool:
