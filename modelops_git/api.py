@@ -305,8 +305,17 @@ def show(cwd: Path, model: str | None) -> dict[str, Any]:
 
 
 def _pins(root: Path) -> dict[str, dict[str, str]]:
-    try:
-        project = load_project(root)
-    except ModelOpsError:
-        return {}
-    return {env: project.environment(env).pins for env in project.env_names}
+    """Each environment's `models:` pins, read without validating the whole spec (`mo show`
+    answers from refs; `mo validate` is where a broken env file is reported)."""
+    from modelops_git.spec.yaml_source import load_yaml_file
+
+    pins: dict[str, dict[str, str]] = {}
+    for path in sorted((root / ENV_DIR).glob("*.yaml")):
+        try:
+            data = load_yaml_file(path, f"{ENV_DIR}/{path.name}").data
+        except ModelOpsError:
+            continue
+        models = data.get("models") if isinstance(data, dict) else None
+        if isinstance(models, dict):
+            pins[path.stem] = {str(k): str(v) for k, v in models.items()}
+    return pins

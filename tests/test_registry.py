@@ -139,3 +139,13 @@ def test_show_agrees_with_gto(trained: Path, mo: Mo) -> None:
         == ours["classifier"]["environments"]
         == {"dev": "v0.1.0", "prod": "v0.0.1"}
     )
+
+
+def test_show_lists_environment_pins(trained: Path, mo: Mo) -> None:
+    assert mo("register", "classifier").code == 0
+    prod = trained / "environments" / "prod.yaml"
+    prod.write_text(prod.read_text().replace("models: {}", "models: {classifier: v0.0.1}"))
+    shown = json.loads(mo("show", "classifier", "--json").out)["classifier"]
+    assert shown["pins"] == {"prod": "v0.0.1"}
+    missing = mo("show", "nothing")
+    assert missing.code == 1 and "no registered versions of 'nothing'" in missing.err
