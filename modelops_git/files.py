@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_atomic"]
+__all__ = ["append_missing_lines", "write_atomic"]
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -22,3 +22,14 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def append_missing_lines(path: Path, lines: list[str] | tuple[str, ...], header: str) -> list[str]:
+    """Append the `lines` the file lacks (under a `# header` comment); returns those added.
+    The rest of the file stays as the user wrote it."""
+    current = path.read_text(encoding="utf-8") if path.exists() else ""
+    missing = [line for line in lines if line not in current.splitlines()]
+    if missing:
+        prefix = "" if not current or current.endswith("\n") else "\n"
+        write_atomic(path, current + prefix + f"# {header}\n" + "\n".join(missing) + "\n")
+    return missing

@@ -10,7 +10,7 @@ from pathlib import Path
 from string import Template
 
 from modelops_git.errors import ModelOpsError
-from modelops_git.files import write_atomic
+from modelops_git.files import append_missing_lines, write_atomic
 from modelops_git.spec.schemas import SCHEMA_FILES, schema_path_hint
 
 __all__ = ["GITIGNORE_LINES", "ScaffoldResult", "scaffold"]
@@ -82,15 +82,7 @@ def scaffold(root: Path, force: bool) -> ScaffoldResult:
     for rel, text in files.items():
         write_atomic(root / rel, text)
         result.written.append(rel)
-    result.gitignore_added = _extend_gitignore(root / ".gitignore", GITIGNORE_LINES)
+    result.gitignore_added = append_missing_lines(
+        root / ".gitignore", GITIGNORE_LINES, "modelops-git local state"
+    )
     return result
-
-
-def _extend_gitignore(path: Path, lines: tuple[str, ...]) -> list[str]:
-    current = path.read_text(encoding="utf-8") if path.exists() else ""
-    missing = [line for line in lines if line not in current.splitlines()]
-    if missing:
-        prefix = "" if not current or current.endswith("\n") else "\n"
-        block = "# modelops-git local state\n" + "\n".join(missing) + "\n"
-        write_atomic(path, current + prefix + block)
-    return missing

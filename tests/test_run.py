@@ -456,3 +456,13 @@ def test_declared_model_out_goes_to_the_dvc_cache(git_dir: Path, mo: Mo) -> None
     assert pointer["md5"] == out.md5, "mo's hash is DVC's hash"
     md5 = out.md5
     assert (git_dir / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]).is_file()
+
+
+def test_outs_are_ignored_by_git_but_metrics_are_not(project: Path, mo: Mo) -> None:
+    assert mo("run").code == 0
+    assert "/prepared" in (project / "data" / ".gitignore").read_text().splitlines()
+    assert "/model.json" in (project / "models" / ".gitignore").read_text().splitlines()
+    status = git(project, "status", "--porcelain", "--untracked-files=all")
+    assert "metrics/eval.json" in status and "data/prepared" not in status
+    assert mo("run", "--force").code == 0
+    assert (project / "data" / ".gitignore").read_text().count("/prepared") == 1

@@ -7,13 +7,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatch
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from modelops_git import dvc, git
 from modelops_git.compile.plan import Plan, PlannedTask, compile_plan
 from modelops_git.errors import ModelOpsError
-from modelops_git.files import write_atomic
+from modelops_git.files import append_missing_lines, write_atomic
 from modelops_git.hashing import HashCache
 from modelops_git.lockfile import Lock, TaskLock, read_lock, record_task
 from modelops_git.metrics import read_metrics
@@ -282,6 +282,7 @@ def _remember_success(
     entry.params = task.params_by_file
     entry.metrics = metrics
     _track_artifacts(state, task)
+    _ignore_outs(state, task)
 
 
 def _track_artifacts(state: _Run, task: PlannedTask) -> None:
@@ -292,6 +293,22 @@ def _track_artifacts(state: _Run, task: PlannedTask) -> None:
     tracked = [out for out in task.outs if out in declared]
     if tracked and dvc.dvc_initialized(state.root):
         dvc.track(state.root, tracked)
+
+
+def _ignore_outs(state: _Run, task: PlannedTask) -> None:
+    """Outs are rebuilt from the lock, not versioned in git (as DVC does for stage outs):
+    each gets a `/name` line in the .gitignore beside it. Metrics files stay committable,
+    and outs git already tracks are left to the user."""
+    tracked = git.tracked(state.root, "HEAD", list(task.outs)) if state.record.commit else set()
+    for out in task.outs:
+        path = PurePosixPath(out.strip("/"))
+        if any(t == str(path) or t.startswith(f"{path}/") for t in tracked):
+            continue
+        append_missing_lines(
+            state.root / path.parent / ".gitignore",
+            [f"/{path.name}"],
+            "outs of modelops-git tasks (rebuilt by `mo run`)",
+        )
 
 
 def _fetch_missing_data(root: Path, task: PlannedTask) -> None:
