@@ -56,3 +56,9 @@ step mo why accuracy
 say "Which data, code and params produced the model?"
 step mo lineage wine-classifier
 step mo history accuracy
+
+say "3. Register the model: an annotated tag in GTO's format, read back from refs"
+step mo register wine-classifier
+step mo assign wine-classifier --version v0.0.1 --env dev
+step mo show
+step git tag -n1
