@@ -11,12 +11,12 @@ dvc_data/hashfile/build.py:
 - DVC's default ignores apply at any depth: directories named .git, .hg and .dvc, files named
   .git, and nested DVC repos (a subdirectory holding a `.dvc` entry);
 - .gitignore files are ordinary files and are hashed;
+- patterns in the .dvcignore files of the repository root and of the directories above the
+  hashed one exclude files and directories (gitignore syntax, as DVC reads them);
 - a .dvcignore inside the directory, a dangling symlink or a special file is refused, as
   `dvc add` refuses them.
 
-Not reproduced: user patterns in .dvcignore files (the repo's or a parent directory's), so a
-directory holding files such patterns exclude hashes differently from DVC. Where `dvc add`
-would fail or silently skip, this module hashes or raises instead: a symlink to a directory
+Where `dvc add` would fail or silently skip, this module hashes or raises instead: a symlink to a directory
 given as the path itself is followed (`dvc add` refuses it), and an unreadable subdirectory
 raises OSError (os.walk, hence DVC, leaves it out without a word).
 
@@ -35,6 +35,7 @@ import posixpath
 import re
 import stat
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,7 +128,8 @@ class HashCache:
         prefix = "" if key == "." else f"{key}/"
         listing: list[tuple[str, str]] = []
         size = 0
-        for sub, file_path, info in _collect_files(path, key):
+        ignored = _dvcignore(self._root, key)
+        for sub, file_path, info in _collect_files(path, key, ignored):
             md5, file_size = self._file_md5(file_path, prefix + sub, info)
             listing.append((sub, md5))
             size += file_size
@@ -183,8 +185,39 @@ def _require_regular(info: os.stat_result, shown: str) -> None:
         )
 
 
-def _collect_files(top: str, shown: str) -> list[tuple[str, str, os.stat_result]]:
+Ignored = Callable[[str, bool], bool]
+
+
+def _dvcignore(root: str, key: str) -> Ignored | None:
+    """What the `.dvcignore` files above directory `key` exclude (gitignore patterns, each
+    relative to its file's directory), or None when there are none."""
+    from_dirs = ["", *(posixpath.join(*key.split("/")[:n]) for n in range(1, key.count("/") + 1))]
+    specs = []
+    for directory in from_dirs if key != "." else [""]:
+        file = Path(root, directory, _DVCIGNORE)
+        if file.is_file():
+            import pathspec
+
+            lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+            specs.append((directory, pathspec.GitIgnoreSpec.from_lines(lines)))
+    if not specs:
+        return None
+
+    def ignored(path: str, is_dir: bool) -> bool:
+        for directory, spec in specs:
+            relative = path[len(directory) + 1 :] if directory else path
+            if spec.match_file(relative + ("/" if is_dir else "")):
+                return True
+        return False
+
+    return ignored
+
+
+def _collect_files(
+    top: str, shown: str, ignored: Ignored | None = None
+) -> list[tuple[str, str, os.stat_result]]:
     """(relpath with '/', path, stat following symlinks) of each file DVC would list."""
+    base = "" if shown == "." else f"{shown}/"
     found: list[tuple[str, str, os.stat_result]] = []
     pending = [(top, "")]
     while pending:
@@ -194,7 +227,10 @@ def _collect_files(top: str, shown: str) -> list[tuple[str, str, os.stat_result]
         if prefix and any(entry.name == _SUBREPO_MARK for entry in entries):
             continue
         for entry in entries:
-            if _is_dir(entry):
+            is_dir = _is_dir(entry)
+            if ignored is not None and ignored(f"{base}{prefix}{entry.name}", is_dir):
+                continue
+            if is_dir:
                 if entry.name not in _IGNORED_DIRS and not entry.is_symlink():
                     pending.append((entry.path, f"{prefix}{entry.name}/"))
             elif entry.name not in _IGNORED_FILES:

@@ -147,12 +147,14 @@ def test_what_dvc_refuses_is_refused(git_dir: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="user .dvcignore patterns are not applied (documented)")
 def test_dvcignore_patterns_match_dvc(git_dir: Path) -> None:
     write(git_dir / "logs" / "keep.txt", "keep\n")
     write(git_dir / "logs" / "noise.log", "dropped by DVC\n")
+    write(git_dir / "logs" / "tmp" / "scratch.txt", "dropped with its directory\n")
+    write(git_dir / "logs" / "deep" / "kept.txt", "kept\n")
+    write(git_dir / "logs" / "deep" / "also.log", "dropped\n")
     assert dvc(git_dir, "init", "-q").returncode == 0
-    write(git_dir / ".dvcignore", "*.log\n")
+    write(git_dir / ".dvcignore", "*.log\nlogs/tmp/\n")
     ours = HashCache(git_dir).hash_path("logs")
     assert dvc(git_dir, "add", "logs").returncode == 0
     assert ours == dvc_out(git_dir, "logs")
