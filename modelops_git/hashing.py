@@ -16,9 +16,9 @@ dvc_data/hashfile/build.py:
 - a .dvcignore inside the directory, a dangling symlink or a special file is refused, as
   `dvc add` refuses them.
 
-Where `dvc add` would fail or silently skip, this module hashes or raises instead: a symlink to a directory
-given as the path itself is followed (`dvc add` refuses it), and an unreadable subdirectory
-raises OSError (os.walk, hence DVC, leaves it out without a word).
+Where `dvc add` would fail or silently skip, this module hashes or raises instead: a symlink
+to a directory given as the path itself is followed (`dvc add` refuses it), and an unreadable
+subdirectory raises OSError (os.walk, hence DVC, leaves it out without a word).
 
 `HashCache` remembers each file's (inode, size, mtime_ns, md5) so that unchanged files are not
 read again. Like git's index it must never answer for a file rewritten within the same
