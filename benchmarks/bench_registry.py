@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -63,6 +64,14 @@ def build(models: int) -> Path:
     return repo
 
 
+def _json_of(command: list[str], repo: Path) -> dict[str, Any]:
+    result = subprocess.run(
+        command, cwd=repo, capture_output=True, text=True, check=True, env=bench_env()
+    )
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
 def _held(stages: dict[str, str | None]) -> dict[str, str]:
     """GTO lists every stage the repository knows (None where empty); mo lists the model's."""
     return {stage: version for stage, version in stages.items() if version}
@@ -96,26 +105,7 @@ def main() -> None:
     )
     mo_show = best([MO, "show", "--json"], repo)
     gto_show = best([GTO, "show", "--json"], repo, repeat=1)
-    ours = json.loads(
-        subprocess.run(
-            [MO, "show", "--json"],
-            cwd=repo,
-            capture_output=True,
-            text=True,
-            check=True,
-            env=bench_env(),
-        ).stdout
-    )
-    theirs = json.loads(
-        subprocess.run(
-            [GTO, "show", "--json"],
-            cwd=repo,
-            capture_output=True,
-            text=True,
-            check=True,
-            env=bench_env(),
-        ).stdout
-    )
+    ours, theirs = _json_of([MO, "show", "--json"], repo), _json_of([GTO, "show", "--json"], repo)
     agree = all(
         theirs[name]["version"] == ours[name]["latest"]
         and _held(theirs[name]["stage"]) == _held(ours[name]["environments"])
