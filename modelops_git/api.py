@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelops_git import dvc
 from modelops_git.compile.graph_view import draw
@@ -12,13 +12,13 @@ from modelops_git.compile.plan import compile_plan
 from modelops_git.compile.render import render_effective
 from modelops_git.errors import ModelOpsError
 from modelops_git.git import require_worktree_root
-from modelops_git.lineage import questions
 from modelops_git.paths import RepoPaths
-from modelops_git.run.local import Reporter, RunOptions, plan_run
-from modelops_git.run.local import run as run_local
-from modelops_git.run.records import RunRecord, TaskRecord
 from modelops_git.scaffold import EXAMPLE_DATA, scaffold
 from modelops_git.spec.project import ENV_DIR, SPEC_FILE, Project, load_project
+
+if TYPE_CHECKING:  # the runner and history modules load only for the commands that use them
+    from modelops_git.run.local import Reporter, RunOptions
+    from modelops_git.run.records import RunRecord, TaskRecord
 
 __all__ = [
     "affected",
@@ -118,6 +118,8 @@ def graph(cwd: Path, pipeline: str, fmt: str, env: str | None) -> str:
 
 def run(cwd: Path, options: RunOptions, report: Reporter) -> dict[str, Any]:
     """Run pipelines locally; the summary of the run (what `mo run --json` prints)."""
+    from modelops_git.run.local import run as run_local
+
     project = open_project(cwd)
     record = run_local(project, options, report)
     return run_summary(project.root, record)
@@ -155,6 +157,8 @@ def _failure(root: Path, key: str, task: TaskRecord) -> dict[str, Any]:
 
 
 def dry_run(cwd: Path, options: RunOptions) -> list[dict[str, Any]]:
+    from modelops_git.run.local import plan_run
+
     return plan_run(open_project(cwd), options)
 
 
@@ -178,18 +182,26 @@ def data_add(cwd: Path, paths: list[str]) -> dict[str, Any]:
 
 
 def lineage(cwd: Path, target: str) -> dict[str, Any]:
+    from modelops_git.lineage import questions
+
     return questions.lineage(require_worktree_root(cwd), target)
 
 
 def history(cwd: Path, name: str, env: str | None) -> list[dict[str, Any]]:
+    from modelops_git.lineage import questions
+
     return questions.history(require_worktree_root(cwd), name, env)
 
 
 def metrics_diff(cwd: Path, before: str, after: str | None) -> list[dict[str, Any]]:
+    from modelops_git.lineage import questions
+
     return questions.metrics_diff(require_worktree_root(cwd), before, after)
 
 
 def why(cwd: Path, metric: str, start: str | None, end: str) -> dict[str, Any]:
+    from modelops_git.lineage import questions
+
     return questions.why(require_worktree_root(cwd), metric, start, end)
 
 
@@ -220,6 +232,8 @@ def queue(cwd: Path) -> list[dict[str, Any]]:
 def run_queued(cwd: Path, options: RunOptions, report: Reporter) -> list[dict[str, Any]]:
     """Run each queued (pipeline, env) once; entries go only when their run succeeded."""
     from modelops_git import trigger_queue
+    from modelops_git.run.local import RunOptions
+    from modelops_git.run.local import run as run_local
 
     project = open_project(cwd)
     entries = trigger_queue.queued(project.root)

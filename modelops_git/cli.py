@@ -21,7 +21,6 @@ from modelops_git.errors import (
     SpecError,
     UsageError,
 )
-from modelops_git.run.local import RunOptions
 from modelops_git.yaml_emit import dump_yaml
 
 __all__ = ["app", "main"]
@@ -201,6 +200,8 @@ def run_command(
     json: JsonOption = False,
 ) -> None:
     """Run pipelines on this machine; tasks whose inputs did not change are skipped."""
+    from modelops_git.run.local import RunOptions
+
     options = RunOptions(tuple(pipelines or ()), env, jobs or (os.cpu_count() or 1), force, resume)
     if queued:
         summaries = api.run_queued(Path.cwd(), options, output.run_event)
