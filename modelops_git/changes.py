@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from modelops_git import git
+from modelops_git import dvc, git
 from modelops_git.errors import ModelOpsError
 from modelops_git.spec.check_params import is_missing, lookup
 from modelops_git.spec.edges import TaskIO, infer_needs
@@ -165,9 +165,8 @@ class _Changes:
 
 
 def _pointer_md5(snapshot: Snapshot, pointer: str) -> str | None:
-    data = snapshot.yaml(pointer)
-    outs = (data or {}).get("outs") or []
-    return str(outs[0].get("md5")) if outs and isinstance(outs[0], dict) else None
+    text = snapshot.read(pointer)
+    return dvc.pointer_md5(text) if text else None
 
 
 def _shown(value: Any) -> str:
@@ -396,8 +395,8 @@ def _plain_dvc(result: Affected, old: Snapshot, new: Snapshot, changed: set[str]
     old_stages = (
         (old.yaml("dvc.yaml") or {}).get("stages") or {} if "dvc.yaml" in changed else stages
     )
-    old_lock = _lock_deps(old.yaml("dvc.lock")) if "dvc.lock" in changed else {}
-    new_lock = _lock_deps(new.yaml("dvc.lock")) if "dvc.lock" in changed else {}
+    old_lock = _lock_deps(old.read("dvc.lock")) if "dvc.lock" in changed else {}
+    new_lock = _lock_deps(new.read("dvc.lock")) if "dvc.lock" in changed else {}
     own: dict[str, list[str]] = {}
     tasks: dict[str, Any] = {}
     for name, stage in stages.items():
@@ -423,10 +422,9 @@ def _stage_outs(stage: Any) -> list[str]:
     return [next(iter(o)) if isinstance(o, dict) else str(o) for o in entries]
 
 
-def _lock_deps(lock: Any) -> dict[str, dict[str, str]]:
-    stages = (lock or {}).get("stages") or {}
+def _lock_deps(text: str | None) -> dict[str, dict[str, str]]:
+    """Per stage, the md5 of each dep that `dvc.lock` recorded."""
     return {
-        name: {d["path"]: str(d.get("md5")) for d in (body.get("deps") or ())}
-        for name, body in stages.items()
-        if isinstance(body, dict)
+        stage: {dep["path"]: dep["md5"] for dep in body["deps"]}
+        for stage, body in (dvc.parse_dvc_lock(text) if text else {}).items()
     }

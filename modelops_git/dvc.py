@@ -86,9 +86,12 @@ def pull(root: Path, paths: list[str]) -> None:
 
 def parse_dvc_lock(text: str) -> dict[str, Any]:
     """`dvc.lock` (schema 2.0) as {stage: {cmd, deps, outs, params}} with mo's field names;
-    stages of `foreach` keep DVC's `name@key` names."""
-    data = yaml.safe_load(text) or {}
-    stages = data.get("stages") or {}
+    stages of `foreach` keep DVC's `name@key` names. A lock that is not YAML has no stages."""
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError:
+        return {}
+    stages = data.get("stages") or {} if isinstance(data, dict) else {}
     return {
         name: {
             "cmd": " && ".join(body["cmd"])
