@@ -180,8 +180,7 @@ def resolve(root: Path, rev: str) -> str:
 
 
 def changed_files(root: Path, before: str, after: str) -> list[str]:
-    output = _git(root, "diff", "--name-only", before, after, check=False)
-    return [line for line in output.splitlines() if line]
+    return diff_names(root, before, after)
 
 
 def diff_names(root: Path, *args: str) -> list[str]:

@@ -12,7 +12,7 @@ from modelops_git.errors import ModelOpsError
 from modelops_git.lineage.snapshots import Snapshot, snapshots
 from modelops_git.lockfile import LOCK_FILE, TaskLock, read_lock
 from modelops_git.metrics import read_metrics
-from modelops_git.run.records import load_records
+from modelops_git.run.records import load_record, load_records
 
 __all__ = ["history", "lineage", "metrics_diff", "why"]
 
@@ -95,8 +95,17 @@ def _upstream(snap: Snapshot, name: str, task: TaskLock) -> list[tuple[str, Task
 
 
 def _record(root: Path, run_id: str) -> dict[str, Any] | None:
-    if not run_id:
+    record = load_record(root, run_id) if run_id else None
+    if record is None:
         return None
+    return {
+        "run_id": run_id,
+        "user": record.user,
+        "started": record.started,
+        "env": record.env,
+        "commit": record.commit,
+        "dirty": record.dirty,
+    }
     for record in load_records(root):
         if record.run_id == run_id:
             return {

@@ -18,7 +18,15 @@ from typing import Any
 from modelops_git import git
 from modelops_git.files import write_atomic
 
-__all__ = ["RECORD_PREFIX", "RunRecord", "TaskRecord", "load_records", "new_run_id", "save_record"]
+__all__ = [
+    "RECORD_PREFIX",
+    "RunRecord",
+    "TaskRecord",
+    "load_record",
+    "load_records",
+    "new_run_id",
+    "save_record",
+]
 
 RECORD_PREFIX = "refs/modelops/runs/"
 RECORD_FILE = "record.json"
@@ -77,6 +85,12 @@ def save_record(root: Path, record: RunRecord) -> None:
     text = record.to_json()
     write_atomic(root / ".modelops" / "runs" / record.run_id / RECORD_FILE, text)
     git.write_record_ref(root, RECORD_PREFIX + record.run_id, RECORD_FILE, text)
+
+
+def load_record(root: Path, run_id: str) -> RunRecord | None:
+    """One run's record, read from its own ref."""
+    text = git.read_ref_file(root, RECORD_PREFIX + run_id, RECORD_FILE)
+    return RunRecord.from_json(text) if text else None
 
 
 def load_records(root: Path) -> list[RunRecord]:
