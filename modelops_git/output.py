@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 import threading
-import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -180,7 +179,7 @@ class LiveRun:
         from rich.console import Console
 
         self.console = console or Console(stderr=True)
-        self.rows: dict[str, tuple[str, str, float]] = {}
+        self.rows: dict[str, tuple[str, str]] = {}
         self.lock = threading.Lock()
         self.live: Any = None
 
@@ -200,7 +199,7 @@ class LiveRun:
             if not task:
                 self.live.console.print(f"[yellow]{event}: {detail}[/yellow]")
                 return
-            self.rows[task] = (event, detail, time.monotonic())
+            self.rows[task] = (event, detail)
             self.live.update(self._table())
 
     def _table(self) -> Any:
@@ -210,7 +209,7 @@ class LiveRun:
         for column in ("TASK", "STATE", "WHY"):
             table.add_column(column)
         styles = {"succeeded": "green", "failed": "red", "start": "cyan"}
-        for task, (event, detail, _) in self.rows.items():
+        for task, (event, detail) in self.rows.items():
             state = "running" if event == "start" else event
             table.add_row(task, f"[{styles.get(event, 'white')}]{state}[/]", detail)
         return table

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from modelops_git.dag import layers, topological_order
@@ -47,10 +48,14 @@ class Plan:
     description: str = ""
     pins: dict[str, str] = field(default_factory=dict)
 
+    @cached_property
+    def _by_name(self) -> dict[str, PlannedTask]:
+        return {task.name: task for task in self.tasks}
+
     def task(self, name: str) -> PlannedTask:
-        for task in self.tasks:
-            if task.name == name:
-                return task
+        """A task by name (the runner asks once per task: no scan of the whole plan)."""
+        if name in self._by_name:
+            return self._by_name[name]
         raise ModelOpsError(
             f"pipeline {self.pipeline!r} has no task {name!r}",
             f"tasks: {', '.join(t.name for t in self.tasks)}",

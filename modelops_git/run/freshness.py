@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 from modelops_git.compile.plan import PlannedTask
+from modelops_git.hashing import HashCache
 from modelops_git.lockfile import HashedPath, TaskLock
 
-__all__ = ["Hasher", "Verdict", "hashed", "judge"]
+__all__ = ["Verdict", "hashed", "judge"]
 
 _ABSENT = object()
-
-
-class Hasher(Protocol):
-    def hash_path(self, rel: str) -> HashedPathLike | None: ...
-
-
-class HashedPathLike(Protocol):
-    @property
-    def md5(self) -> str: ...
-
-    @property
-    def size(self) -> int: ...
-
-    @property
-    def nfiles(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -34,7 +19,7 @@ class Verdict:
     reasons: tuple[str, ...]
 
 
-def hashed(hasher: Hasher, paths: tuple[str, ...]) -> tuple[HashedPath, ...]:
+def hashed(hasher: HashCache, paths: tuple[str, ...]) -> tuple[HashedPath, ...]:
     """The paths that exist, with their hashes."""
     found = []
     for path in paths:
@@ -44,7 +29,7 @@ def hashed(hasher: Hasher, paths: tuple[str, ...]) -> tuple[HashedPath, ...]:
     return tuple(found)
 
 
-def judge(task: PlannedTask, previous: TaskLock | None, hasher: Hasher, force: bool) -> Verdict:
+def judge(task: PlannedTask, previous: TaskLock | None, hasher: HashCache, force: bool) -> Verdict:
     """Stale when anything the task's last successful run saw or produced differs now."""
     reasons: list[str] = ["--force"] if force else []
     if previous is None:
@@ -71,7 +56,7 @@ def _param_reasons(task: PlannedTask, previous: TaskLock) -> list[str]:
 
 
 def _path_reasons(
-    kind: str, paths: tuple[str, ...], before: tuple[HashedPath, ...], hasher: Hasher
+    kind: str, paths: tuple[str, ...], before: tuple[HashedPath, ...], hasher: HashCache
 ) -> list[str]:
     known = {entry.path: entry for entry in before}
     reasons = []
