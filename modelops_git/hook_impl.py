@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from modelops_git import git, output
 from modelops_git.errors import ModelOpsError, SpecError
@@ -58,40 +59,34 @@ def pre_commit(root: Path) -> int:
         output.hook_report("pre-commit refused the commit", problems)
         return 1
     if git.head_commit(root) is not None:
-        _report_triggers(root, "HEAD", "staged", "this commit will trigger")
+        fired = _fired(root, "HEAD", None, "staged")
+        output.hook_report(
+            "this commit will trigger",
+            [
+                f"{t['trigger']}: run {t['pipeline']} in {t['env']} ({'; '.join(t['reasons'])})"
+                for t in fired
+            ],
+        )
     return 0
 
 
-def _report_triggers(root: Path, base: str, mode: str, title: str) -> list[dict[str, object]]:
+def _fired(root: Path, base: str, head: str | None, mode: str) -> list[dict[str, Any]]:
+    """The triggers a change fires; none when the spec cannot answer (validation says why)."""
     from modelops_git.changes import affected
 
     try:
-        fired = affected(root, base, None, mode).triggers
+        return affected(root, base, head, mode).triggers
     except ModelOpsError:
         return []
-    output.hook_report(
-        title,
-        [
-            f"{t['trigger']}: run {t['pipeline']} in {t['env']} "
-            f"({'; '.join(map(str, t['reasons']))})"
-            for t in fired
-        ],
-    )
-    return fired
 
 
 def _enqueue(root: Path, base: str) -> int:
-    from modelops_git.changes import affected
     from modelops_git.trigger_queue import enqueue
 
     head = git.head_commit(root)
     if head is None:
         return 0
-    try:
-        fired = affected(root, base, head, "rev").triggers
-    except ModelOpsError:
-        return 0
-    new = enqueue(root, head, fired)
+    new = enqueue(root, head, _fired(root, base, head, "rev"))
     output.hook_report(
         "queued (mo queue; mo run --queued)",
         [f"{e['trigger']}: {e['pipeline']} in {e['env']}" for e in new],
