@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -50,6 +51,14 @@ class GraphFormat(StrEnum):
     text = "text"
     mermaid = "mermaid"
     dot = "dot"
+
+
+def _emit(data: Any, as_json: bool, for_people: Callable[[], object]) -> None:
+    """`--json` prints the data as it is; otherwise the command's own view of it."""
+    if as_json:
+        output.json_data(data)
+    else:
+        for_people()
 
 
 def _version(value: bool) -> None:
@@ -214,23 +223,21 @@ def run_command(
         return
     if dry_run:
         rows = api.dry_run(Path.cwd(), options)
-        if json:
-            output.json_data(rows)
-        else:
-            output.table(
+        _emit(
+            rows,
+            json,
+            lambda: output.table(
                 ["TASK", "ACTION", "WHY"],
                 [[r["task"], r["action"], "; ".join(r["reasons"])] for r in rows],
-            )
+            ),
+        )
         return
     if sys.stderr.isatty() and not json:
         with output.LiveRun() as live:
             summary = api.run(Path.cwd(), options, live.event)
     else:
         summary = api.run(Path.cwd(), options, output.run_event)
-    if json:
-        output.json_data(summary)
-    else:
-        output.run_summary(summary)
+    _emit(summary, json, lambda: output.run_summary(summary))
     if summary["status"] != "succeeded":
         raise typer.Exit(1)
 
@@ -262,7 +269,7 @@ def lineage(
 ) -> None:
     """Which data, code and params produced a model or file (at a revision)."""
     data = api.lineage(Path.cwd(), target)
-    output.json_data(data) if json else output.lineage(data)
+    _emit(data, json, lambda: output.lineage(data))
 
 
 @app.command()
@@ -278,12 +285,13 @@ def history(
 ) -> None:
     """Values of a metric, or a model's versions, across commits (or an environment's runs)."""
     rows = api.history(Path.cwd(), name, env)
-    if json:
-        output.json_data(rows)
-        return
-    output.table(
-        ["COMMIT", "DATE", "AUTHOR", "VALUE"],
-        [[str(r["commit"] or "-")[:10], r["date"], r["author"], str(r["value"])] for r in rows],
+    _emit(
+        rows,
+        json,
+        lambda: output.table(
+            ["COMMIT", "DATE", "AUTHOR", "VALUE"],
+            [[str(r["commit"] or "-")[:10], r["date"], r["author"], str(r["value"])] for r in rows],
+        ),
     )
 
 
@@ -303,21 +311,22 @@ def metrics_diff(
 ) -> None:
     """Metrics at one revision against another (or the working tree)."""
     rows = api.metrics_diff(Path.cwd(), before, after)
-    if json:
-        output.json_data(rows)
-        return
-    output.table(
-        ["FILE", "METRIC", before, after or "workspace", "CHANGE"],
-        [
+    _emit(
+        rows,
+        json,
+        lambda: output.table(
+            ["FILE", "METRIC", before, after or "workspace", "CHANGE"],
             [
-                r["file"],
-                r["metric"],
-                str(r["old"]),
-                str(r["new"]),
-                "-" if r["change"] is None else f"{r['change']:+.6g}",
-            ]
-            for r in rows
-        ],
+                [
+                    r["file"],
+                    r["metric"],
+                    str(r["old"]),
+                    str(r["new"]),
+                    "-" if r["change"] is None else f"{r['change']:+.6g}",
+                ]
+                for r in rows
+            ],
+        ),
     )
 
 
@@ -333,7 +342,7 @@ def why(
 ) -> None:
     """Find the commits where a metric moved most, and what changed in them."""
     data = api.why(Path.cwd(), metric, start, end)
-    output.json_data(data) if json else output.why(data)
+    _emit(data, json, lambda: output.why(data))
 
 
 @app.command()
@@ -364,10 +373,7 @@ def affected(
         raise UsageError("use one of --head, --staged and --worktree", "pick one comparison")
     mode = "staged" if staged else "worktree" if worktree else "rev"
     data = api.affected(Path.cwd(), base, head, mode, env)
-    if json:
-        output.json_data(data)
-    else:
-        output.affected(data)
+    _emit(data, json, lambda: output.affected(data))
 
 
 hooks_app = typer.Typer(
@@ -421,15 +427,16 @@ def hook_impl(name: Annotated[str, typer.Argument(help="The hook to run.")]) -> 
 def queue(json: JsonOption = False) -> None:
     """List triggers queued by git hooks, waiting for `mo run --queued`."""
     entries = api.queue(Path.cwd())
-    if json:
-        output.json_data(entries)
-        return
-    output.table(
-        ["COMMIT", "TRIGGER", "PIPELINE", "ENV", "QUEUED"],
-        [
-            [e["commit"][:10], e["trigger"], e["pipeline"], e["env"], e["queued_at"]]
-            for e in entries
-        ],
+    _emit(
+        entries,
+        json,
+        lambda: output.table(
+            ["COMMIT", "TRIGGER", "PIPELINE", "ENV", "QUEUED"],
+            [
+                [e["commit"][:10], e["trigger"], e["pipeline"], e["env"], e["queued_at"]]
+                for e in entries
+            ],
+        ),
     )
 
 
@@ -456,14 +463,15 @@ def register(
 ) -> None:
     """Register a model version: an annotated tag MODEL@vX.Y.Z (GTO's format)."""
     result = api.register(Path.cwd(), model, version, bump.value, ref)
-    if json:
-        output.json_data(result)
-    else:
-        output.line(
+    _emit(
+        result,
+        json,
+        lambda: output.line(
             f"registered {result['tag']} at {result['commit'][:10]} (md5 "
             f"{result['md5'][:12]}); share it: git push origin {result['tag']}",
             ok=True,
-        )
+        ),
+    )
 
 
 @app.command()
@@ -478,10 +486,7 @@ def assign(
 ) -> None:
     """Record that an environment runs a version: a tag MODEL#ENV#N (promotions do this)."""
     result = api.assign(Path.cwd(), model, version, env, unassign)
-    if json:
-        output.json_data(result)
-    else:
-        output.line(f"created {result['tag']}", ok=True)
+    _emit(result, json, lambda: output.line(f"created {result['tag']}", ok=True))
 
 
 @app.command()
@@ -506,16 +511,17 @@ def show(
 def models(json: JsonOption = False) -> None:
     """Every registered version of every model."""
     data = api.show(Path.cwd(), None)
-    if json:
-        output.json_data(data)
-        return
-    output.table(
-        ["MODEL", "VERSION", "COMMIT", "MD5", "RUN"],
-        [
-            [name, v["version"], v["commit"][:10], v["md5"][:12], v["run_id"]]
-            for name, entry in data.items()
-            for v in entry["versions"]
-        ],
+    _emit(
+        data,
+        json,
+        lambda: output.table(
+            ["MODEL", "VERSION", "COMMIT", "MD5", "RUN"],
+            [
+                [name, v["version"], v["commit"][:10], v["md5"][:12], v["run_id"]]
+                for name, entry in data.items()
+                for v in entry["versions"]
+            ],
+        ),
     )
 
 
