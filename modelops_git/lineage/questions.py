@@ -106,17 +106,6 @@ def _record(root: Path, run_id: str) -> dict[str, Any] | None:
         "commit": record.commit,
         "dirty": record.dirty,
     }
-    for record in load_records(root):
-        if record.run_id == run_id:
-            return {
-                "run_id": run_id,
-                "user": record.user,
-                "started": record.started,
-                "env": record.env,
-                "commit": record.commit,
-                "dirty": record.dirty,
-            }
-    return None
 
 
 def history(root: Path, name: str, env: str | None = None) -> list[dict[str, Any]]:
