@@ -1,6 +1,6 @@
 """The `mo` console script. `mo affected` runs in CI and hooks on every change, so it answers
 without loading the full command line (typer and what it imports cost about 0.2 s, more than
-the question itself); every other command, and `mo affected --help`, goes to `cli.py`."""
+the question itself); every other command, and `mo affected --help`, goes to `cli/`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ __all__ = ["main"]
 
 
 def _affected_parser() -> argparse.ArgumentParser:
-    # Mirrors `mo affected` in cli.py (same options, defaults and checks); a test runs both.
+    # Mirrors `mo affected` in cli/trigger_commands.py (options, defaults, checks); a test runs
+    # both.
     parser = argparse.ArgumentParser(prog="mo affected", add_help=False)
     parser.add_argument("--base", default="HEAD~1")
     parser.add_argument("--head")

@@ -1,4 +1,4 @@
-"""The errors `mo` raises on purpose; cli.py turns them into exit codes."""
+"""The errors `mo` raises on purpose; cli/__init__.py turns them into exit codes."""
 
 from __future__ import annotations
 
