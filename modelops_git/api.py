@@ -122,14 +122,17 @@ def run(cwd: Path, options: RunOptions, report: Reporter) -> dict[str, Any]:
 
     project = open_project(cwd)
     record = run_local(project, options, report)
-    return run_summary(project.root, record)
+    return run_summary(project.root, record, options.only)
 
 
-def run_summary(root: Path, record: RunRecord) -> dict[str, Any]:
+def run_summary(root: Path, record: RunRecord, only: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Counts and failures of the run, or of the `only` tasks this process ran in it."""
     counts: dict[str, int] = {}
     failures = []
     for pipeline, tasks in record.tasks.items():
         for name, task in tasks.items():
+            if only and f"{pipeline}/{name}" not in only:
+                continue
             counts[task.status] = counts.get(task.status, 0) + 1
             if task.status == "failed":
                 failures.append(_failure(root, f"{pipeline}/{name}", task))

@@ -466,3 +466,20 @@ def test_outs_are_ignored_by_git_but_metrics_are_not(project: Path, mo: Mo) -> N
     assert "metrics/eval.json" in status and "data/prepared" not in status
     assert mo("run", "--force").code == 0
     assert (project / "data" / ".gitignore").read_text().count("/prepared") == 1
+
+
+def test_run_task_runs_one_task_and_jobs_of_one_run_share_its_record(project: Path, mo: Mo) -> None:
+    prepare = mo("run-task", "train", "prepare", "--run-id", "ci-42", "--json")
+    assert prepare.code == 0, prepare.err
+    assert json.loads(prepare.out)["counts"] == {"succeeded": 1}
+    assert set(read_lock(project)["train"]) == {"prepare"}
+    train = json.loads(mo("run-task", "train", "train", "--run-id", "ci-42", "--json").out)
+    assert train["run_id"] == "ci-42" and train["status"] == "succeeded"
+    again = json.loads(mo("run-task", "train", "train", "--run-id", "ci-42", "--json").out)
+    assert again["counts"] == {"up to date": 1}
+    [record] = load_records(project)
+    assert record.run_id == "ci-42"
+    assert set(record.tasks["train"]) == {"prepare", "train"}
+    assert record.tasks["train"]["prepare"].status == "succeeded"
+    unknown = mo("run-task", "train", "nope")
+    assert unknown.code == 1 and "has no task 'nope'" in unknown.err

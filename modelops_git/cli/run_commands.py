@@ -75,6 +75,32 @@ def run_command(
         raise typer.Exit(1)
 
 
+@app.command("run-task")
+def run_task_command(
+    pipeline: Annotated[str, typer.Argument(help="The pipeline.")],
+    task: Annotated[str, typer.Argument(help="The task to run.")],
+    env: EnvOption = None,
+    run_id: Annotated[
+        str | None,
+        typer.Option(
+            "--run-id",
+            help="Join this run: every task an engine runs for one pipeline run shares it.",
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Run even if up to date.")] = False,
+    json: JsonOption = False,
+) -> None:
+    """Run one task as `mo run` would (skipped when up to date, recorded in the run's
+    lineage). CI engines (`mo ci`, `mo export`) run every task this way."""
+    from modelops_git.run.local import RunOptions
+
+    options = RunOptions((pipeline,), env, 1, force, only=(f"{pipeline}/{task}",), run_id=run_id)
+    summary = api.run(Path.cwd(), options, output.run_event)
+    emit(summary, json, lambda: output.run_summary(summary))
+    if summary["status"] != "succeeded":
+        raise typer.Exit(1)
+
+
 data_app = typer.Typer(help="Version data with DVC.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 

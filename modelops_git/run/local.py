@@ -20,7 +20,14 @@ from modelops_git.metrics import read_metrics
 from modelops_git.run.attempts import ChildProcesses, run_attempts
 from modelops_git.run.freshness import hashed, judge
 from modelops_git.run.outs_guard import OutsGuard, recover_interrupted
-from modelops_git.run.records import RunRecord, TaskRecord, new_run_id, now, save_record
+from modelops_git.run.records import (
+    RunRecord,
+    TaskRecord,
+    load_record,
+    new_run_id,
+    now,
+    save_record,
+)
 from modelops_git.run.scheduler import OK_STATUSES, schedule
 from modelops_git.spec.project import Project
 from modelops_git.state_lock import exclusive
@@ -39,6 +46,11 @@ class RunOptions:
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     force: bool = False
     resume: bool = False
+    only: tuple[str, ...] = ()
+    """Run just these "pipeline/task" keys (`mo run-task`); their upstream tasks are taken
+    as done by whoever ran them (another CI job, another pod)."""
+    run_id: str | None = None
+    """Join this run (an engine's run of many `mo run-task` jobs) instead of starting one."""
 
 
 def _key(pipeline: str, task: str) -> str:
@@ -74,7 +86,13 @@ def _plans(project: Project, options: RunOptions) -> dict[str, Plan]:
     names = options.pipelines or tuple(project.spec.pipelines)
     if options.env is not None:
         project.env_source(options.env)
-    return {name: compile_plan(project, name, options.env) for name in names}
+    plans = {name: compile_plan(project, name, options.env) for name in names}
+    for key in options.only:
+        pipeline, task = key.split("/", 1)
+        if pipeline not in plans:
+            raise ModelOpsError(f"unknown pipeline {pipeline!r}", f"pipelines: {', '.join(plans)}")
+        plans[pipeline].task(task)
+    return plans
 
 
 def plan_run(project: Project, options: RunOptions) -> list[dict[str, Any]]:
@@ -116,7 +134,10 @@ def run(project: Project, options: RunOptions, report: Reporter) -> RunRecord:
         for out in recover_interrupted(root):
             report(out, "recovered", "restored the copy from before an interrupted task")
         plans = _plans(project, options)
-        run_id = _resumed_run_id(root, options) if options.resume else new_run_id()
+        run_id = options.run_id or (
+            _resumed_run_id(root, options) if options.resume else new_run_id()
+        )
+        joined = load_record(root, run_id) if options.run_id else None
         record = RunRecord(
             run_id=run_id,
             pipelines=list(plans),
@@ -126,6 +147,8 @@ def run(project: Project, options: RunOptions, report: Reporter) -> RunRecord:
             user=git.user_identity(root),
             started=now(),
         )
+        if joined is not None:
+            record.started, record.tasks = joined.started, joined.tasks
         state = _Run(
             project,
             options,
@@ -180,6 +203,10 @@ def _execute(state: _Run) -> None:
         for p, plan in state.plans.items()
         for t in plan.tasks
     }
+    if state.options.only:
+        selected = set(state.options.only)
+        order = [key for key in order if key in selected]
+        needs = {key: tuple(n for n in needs[key] if n in selected) for key in order}
 
     def on_interrupt(count: int) -> None:
         detail = (
@@ -205,13 +232,17 @@ def _execute(state: _Run) -> None:
     for key, status in statuses.items():
         pipeline, name = key.split("/", 1)
         state.record.tasks.setdefault(pipeline, {}).setdefault(name, TaskRecord(status=status))
-    failed = [key for key, status in statuses.items() if status not in OK_STATUSES]
+    failed = any(
+        task.status not in OK_STATUSES
+        for tasks in state.record.tasks.values()
+        for task in tasks.values()
+    )
     state.record.status = "failed" if failed else "succeeded"
 
 
 def _run_task(state: _Run, key: str) -> str:
     pipeline, task = state.task(key)
-    entry = state.record.tasks.setdefault(pipeline, {}).setdefault(task.name, TaskRecord())
+    entry = state.record.tasks.setdefault(pipeline, {})[task.name] = TaskRecord()
     entry.status = _decide_and_run(state, pipeline, task, entry)
     state.report(key, entry.status, "; ".join(entry.reasons))
     return entry.status

@@ -1,0 +1,1 @@
+"""CI engines: the same pipeline as GitHub Actions, Jenkins, Argo Workflows and Airflow."""
