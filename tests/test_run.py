@@ -483,3 +483,13 @@ def test_run_task_runs_one_task_and_jobs_of_one_run_share_its_record(project: Pa
     assert record.tasks["train"]["prepare"].status == "succeeded"
     unknown = mo("run-task", "train", "nope")
     assert unknown.code == 1 and "has no task 'nope'" in unknown.err
+
+
+def test_run_task_single_attempt_leaves_retries_to_the_engine(git_dir: Path, mo: Mo) -> None:
+    retries = {"limit": 2, "backoff": 0.01}
+    use_tasks(git_dir, {"w": {"cmd": "exit 3", "outs": ["o"], "retries": retries}})
+    result = json.loads(mo("run-task", "p", "w", "--single-attempt", "--json").out)
+    assert result["status"] == "failed"
+    assert result["failures"][0]["attempts"] == 1
+    result = json.loads(mo("run-task", "p", "w", "--json").out)
+    assert result["failures"][0]["attempts"] == 3

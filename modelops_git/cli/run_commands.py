@@ -88,13 +88,23 @@ def run_task_command(
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Run even if up to date.")] = False,
+    single_attempt: Annotated[
+        bool,
+        typer.Option(
+            "--single-attempt",
+            help="Make one attempt: the engine running this job does the retries.",
+        ),
+    ] = False,
     json: JsonOption = False,
 ) -> None:
     """Run one task as `mo run` would (skipped when up to date, recorded in the run's
     lineage). CI engines (`mo ci`, `mo export`) run every task this way."""
     from modelops_git.run.local import RunOptions
 
-    options = RunOptions((pipeline,), env, 1, force, only=(f"{pipeline}/{task}",), run_id=run_id)
+    only = (f"{pipeline}/{task}",)
+    options = RunOptions(
+        (pipeline,), env, 1, force, only=only, run_id=run_id, single_attempt=single_attempt
+    )
     summary = api.run(Path.cwd(), options, output.run_event)
     emit(summary, json, lambda: output.run_summary(summary))
     if summary["status"] != "succeeded":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -29,6 +29,7 @@ from modelops_git.run.records import (
     save_record,
 )
 from modelops_git.run.scheduler import OK_STATUSES, schedule
+from modelops_git.spec.model import RetryPolicy
 from modelops_git.spec.project import Project
 from modelops_git.state_lock import exclusive
 
@@ -51,6 +52,9 @@ class RunOptions:
     as done by whoever ran them (another CI job, another pod)."""
     run_id: str | None = None
     """Join this run (an engine's run of many `mo run-task` jobs) instead of starting one."""
+    single_attempt: bool = False
+    """The engine retries (Jenkins `retry`, Argo `retryStrategy`, Airflow `retries`): mo
+    makes one attempt, so retries are not multiplied."""
 
 
 def _key(pipeline: str, task: str) -> str:
@@ -268,7 +272,7 @@ def _decide_and_run(state: _Run, pipeline: str, task: PlannedTask, entry: TaskRe
     outs = (*task.outs, *task.metrics)
     with OutsGuard(state.root, state.record.run_id, f"{pipeline}.{task.name}", outs) as guard:
         attempts = run_attempts(
-            task,
+            replace(task, retries=RetryPolicy()) if state.options.single_attempt else task,
             state.root,
             log,
             _task_env(state, pipeline, task),
