@@ -336,3 +336,85 @@ def _pins(root: Path) -> dict[str, dict[str, str]]:
         if isinstance(models, dict):
             pins[path.stem] = {str(k): str(v) for k, v in models.items()}
     return pins
+
+
+def promote(
+    cwd: Path,
+    from_env: str,
+    to_env: str,
+    model: str | None,
+    version: str | None,
+) -> dict[str, Any]:
+    """Open a promotion (gates first); with `auto: true` and no approvals, merge it too."""
+    from modelops_git.promotion import merging
+    from modelops_git.promotion.opening import PromoteRequest, open_promotion
+
+    project = open_project(cwd)
+    opened = open_promotion(project, PromoteRequest(from_env, to_env, model, version))
+    result = opened.to_data()
+    policy = project.environment(to_env).promotion
+    if opened.created and policy.auto and opened.record.required_approvals == 0:
+        result["merged"] = merging.merge(project, opened.record.id, merged_by="auto")
+    return result
+
+
+def promotion_status(cwd: Path, promotion_id: str) -> dict[str, Any]:
+    from modelops_git.promotion.merging import status_of
+
+    return status_of(open_project(cwd), promotion_id)
+
+
+def review(cwd: Path, promotion_id: str, state: str, message: str) -> dict[str, Any]:
+    from modelops_git.promotion.merging import review as record_review
+
+    return record_review(open_project(cwd), promotion_id, state, message)
+
+
+def merge(cwd: Path, promotion_id: str) -> dict[str, Any]:
+    from modelops_git.promotion.merging import merge as merge_promotion
+
+    return merge_promotion(open_project(cwd), promotion_id)
+
+
+def close_promotion(cwd: Path, promotion_id: str, reason: str) -> dict[str, Any]:
+    from modelops_git.promotion.merging import close
+
+    return close(open_project(cwd), promotion_id, reason)
+
+
+def sync(cwd: Path) -> dict[str, Any]:
+    from modelops_git.promotion.merging import sync as sync_registry
+
+    return sync_registry(open_project(cwd))
+
+
+def rollback(
+    cwd: Path, env: str, model: str | None, to_version: str | None, reason: str
+) -> dict[str, Any]:
+    from modelops_git.promotion import merging
+    from modelops_git.promotion.rollback import rollback as open_rollback
+
+    project = open_project(cwd)
+    opened = open_rollback(project, env, model, to_version, reason)
+    result = opened.to_data()
+    if opened.created and opened.record.required_approvals == 0:
+        result["merged"] = merging.merge(project, opened.record.id)
+    return result
+
+
+def hold_release(cwd: Path, env: str, model: str | None) -> dict[str, Any]:
+    from modelops_git.promotion.rollback import release_hold
+
+    return release_hold(open_project(cwd), env, model)
+
+
+def status(cwd: Path) -> dict[str, Any]:
+    from modelops_git.promotion.overview import status as environments_status
+
+    return environments_status(open_project(cwd))
+
+
+def env_history(cwd: Path, env: str, at: str | None) -> dict[str, Any]:
+    from modelops_git.promotion.overview import env_history as history_of_env
+
+    return history_of_env(open_project(cwd), env, at)

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from modelops_git.errors import ModelOpsError
 
 __all__ = [
+    "ZERO_SHA",
     "Commit",
     "Tag",
     "changed_files",
+    "commit_author",
+    "commit_message",
+    "commit_time",
+    "commit_with_file",
     "common_dir",
     "config",
     "create_tag",
@@ -21,12 +28,16 @@ __all__ = [
     "find_worktree_root",
     "head_commit",
     "hooks_dir",
+    "is_ancestor",
     "is_dirty",
     "is_shallow",
     "log",
+    "merge_commit",
     "parent_commit",
+    "paths_modified",
     "read_objects",
     "read_ref_file",
+    "ref_sha",
     "refs_under",
     "require_worktree_root",
     "resolve",
@@ -36,6 +47,9 @@ __all__ = [
     "tags",
     "tracked",
     "untracked",
+    "update_checkout",
+    "update_record_ref",
+    "update_ref",
     "user_identity",
     "write_record_ref",
 ]
@@ -109,6 +123,113 @@ def write_record_ref(root: Path, ref: str, filename: str, text: str) -> str:
     )
 
 
+def update_record_ref(
+    root: Path, ref: str, filename: str, change: Callable[[str | None], str | None]
+) -> str | None:
+    """Read-modify-write of a record ref: `change` gets the current text (None when the ref
+    does not exist) and returns the new text, or None to leave it as it is. Each version is
+    a commit whose parent is the previous one (the record keeps its own audit trail), and
+    the ref moves only from the commit `change` saw; on a race, `change` runs again on the
+    newer text. Returns the text now stored."""
+    for _ in range(20):
+        old = _git(root, "rev-parse", "--verify", "--quiet", ref, check=False)
+        current = _git(root, "show", f"{old}:{filename}", check=False, strip=False) if old else None
+        text = change(current)
+        if text is None:
+            return current
+        blob = _git(root, "hash-object", "-w", "--stdin", stdin=text)
+        tree = _git(root, "mktree", stdin=f"100644 blob {blob}\t{filename}\n")
+        parents = ["-p", old] if old else []
+        message = f"modelops record {ref}"
+        commit = _git(root, "commit-tree", tree, *parents, "-m", message, env=_RECORD_IDENTITY)
+        if update_ref(root, ref, commit, old or ZERO_SHA):
+            return text
+    raise ModelOpsError(f"could not update {ref}: it keeps changing under us", "retry in a moment")
+
+
+def update_ref(root: Path, ref: str, new: str, old: str) -> bool:
+    """Compare-and-swap: point `ref` at `new` only if it is at `old` now (ZERO_SHA: only if
+    it does not exist; `new` ZERO_SHA deletes). False when another writer got there first."""
+    if new == ZERO_SHA:
+        return _git(root, "update-ref", "-d", ref, old, check=False, ok=True) == "ok"
+    return _git(root, "update-ref", ref, new, old, check=False, ok=True) == "ok"
+
+
+def ref_sha(root: Path, ref: str) -> str | None:
+    return _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False) or None
+
+
+def commit_with_file(
+    root: Path, parent: str, path: str, text: str, message: str, env: dict[str, str] | None = None
+) -> str:
+    """A new commit on top of `parent` whose only change is `path` now holding `text`,
+    built from objects alone: the work tree and the index are never touched."""
+    listing = _git(root, "ls-tree", parent, "--", path, check=False)
+    mode = listing.split(" ", 1)[0] if listing else "100644"
+    blob = _git(root, "hash-object", "-w", "--stdin", stdin=text)
+    with tempfile.TemporaryDirectory(prefix="mo-index-") as scratch:
+        index = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        _git(root, "read-tree", parent, env=index)
+        _git(root, "update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}", env=index)
+        tree = _git(root, "write-tree", env=index)
+    return _git(root, "commit-tree", tree, "-p", parent, "-F", "-", stdin=message, env=env)
+
+
+def merge_commit(
+    root: Path, ours: str, theirs: str, message: str, env: dict[str, str] | None = None
+) -> str:
+    """A merge commit of `theirs` into `ours` (never a fast-forward), computed with
+    `git merge-tree --write-tree` so no work tree is needed; an error on conflicts."""
+    result = subprocess.run(
+        ["git", "merge-tree", "--write-tree", "--name-only", ours, theirs],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        conflicted = result.stdout.strip().splitlines()[1:]
+        raise ModelOpsError(
+            f"the promotion conflicts with its base: {', '.join(conflicted) or result.stderr}",
+            "close it (mo promote close ID) and promote again from the current base",
+        )
+    tree = result.stdout.split("\n", 1)[0].strip()
+    return _git(
+        root, "commit-tree", tree, "-p", ours, "-p", theirs, "-F", "-", stdin=message, env=env
+    )
+
+
+def update_checkout(root: Path, old: str, new: str) -> None:
+    """Move the checked-out files from commit `old` to `new` (after the branch itself moved
+    to `new`): a two-tree merge that refuses to overwrite local changes."""
+    _git(root, "read-tree", "-m", "-u", old, new)
+
+
+def paths_modified(root: Path, paths: list[str]) -> list[str]:
+    """Which of `paths` differ from HEAD in the index or the work tree."""
+    staged = diff_names(root, "--cached", "HEAD", "--", *paths)
+    unstaged = diff_names(root, "--", *paths)
+    return sorted(set(staged) | set(unstaged))
+
+
+def commit_message(root: Path, rev: str) -> str:
+    return _git(root, "log", "-1", "--format=%B", rev, strip=False)
+
+
+def commit_author(root: Path, rev: str) -> str:
+    return _git(root, "log", "-1", "--format=%an <%ae>", rev)
+
+
+def commit_time(root: Path, rev: str) -> str:
+    return _git(root, "log", "-1", "--format=%cI", rev)
+
+
+def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
+    return (
+        _git(root, "merge-base", "--is-ancestor", ancestor, descendant, check=False, ok=True)
+        == "ok"
+    )
+
+
 def read_ref_file(root: Path, ref: str, filename: str) -> str | None:
     return _git(root, "show", f"{ref}:{filename}", check=False) or None
 
@@ -158,6 +279,7 @@ def log(root: Path, revisions: list[str], paths: tuple[str, ...] = ()) -> list[C
     output = _git(
         root,
         "log",
+        "merge_commit",
         "--first-parent",
         "--format=%H%x1f%aI%x1f%an <%ae>%x1f%s",
         *revisions,

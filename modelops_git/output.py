@@ -227,3 +227,127 @@ def affected(data: dict[str, Any]) -> None:
             f"{trigger['pipeline']} in {trigger['env']}"
         )
     sys.stdout.write("".join(line + "\n" for line in lines))
+
+
+def gate_table(rows: list[dict[str, Any]]) -> None:
+    table(
+        ["GATE", "KIND", "RESULT", "VALUE", "THRESHOLD", "NOTE"],
+        [
+            [
+                r["gate"],
+                r["kind"],
+                "pass" if r["passed"] else "FAIL",
+                r["value"],
+                r["threshold"],
+                r.get("detail", ""),
+            ]
+            for r in rows
+        ],
+    )
+
+
+def promotion_opened(data: dict[str, Any]) -> None:
+    gates = [g for g in data["gates"] if "gate" in g]
+    if gates:
+        gate_table(gates)
+    replacing = f" (replacing {data['replaces']})" if data["replaces"] else ""
+    verb = "opened" if data["created"] else "already open:"
+    line(
+        f"{verb} {data['id']}: {data['model']} {data['version']} {data['from']} -> "
+        f"{data['to']}{replacing} on branch {data['branch']}",
+        ok=True,
+    )
+    if data.get("pull_request"):
+        line(f"  pull request: {data['pull_request']}")
+    merged = data.get("merged")
+    if merged:
+        promotion_merged(merged)
+    elif data["status"] == "open":
+        line(
+            f"  needs {data['required_approvals']} approval(s): mo review {data['id']} --approve;"
+            f" then mo merge {data['id']}"
+        )
+
+
+def promotion_merged(data: dict[str, Any]) -> None:
+    approvers = ", ".join(data["approved_by"]) or "no approval required"
+    line(
+        f"merged {data['id']} into {data['base']} as {data['merge_commit'][:10]} "
+        f"({approvers}); tagged {data['assignment']}",
+        ok=True,
+    )
+
+
+def promotion_status(data: dict[str, Any]) -> None:
+    record = data["record"]
+    line(
+        f"{record['id']} ({record['kind']}, {record['status']}): {record['model']} "
+        f"{record['version']} {record['from_env']} -> {record['to_env']}, opened by "
+        f"{record['author']} at {record['created']}"
+    )
+    if record.get("pull_request"):
+        line(f"  pull request: {record['pull_request']}")
+    for review in record["reviews"]:
+        note = f": {review['message']}" if review["message"] else ""
+        line(
+            f"  {review['at']} {review['reviewer']} {review['state']} "
+            f"at {review['head'][:10]}{note}"
+        )
+    if record["status"] == "open":
+        if data["can_merge"]:
+            line(f"  ready: mo merge {record['id']}", ok=True)
+        for reason in data["blocking"]:
+            line(f"  blocked: {reason}")
+    elif record.get("merge_commit"):
+        line(
+            f"  merged as {record['merge_commit'][:10]} by {record['merged_by']}; "
+            f"{record['assignment']}"
+        )
+
+
+def env_history(data: dict[str, Any]) -> None:
+    when = f" at {data['at']}" if data["at"] else " now"
+    line(f"{data['env']}{when}:", ok=True)
+    for model, event in sorted(data["held"].items()):
+        line(
+            f"  {model} {event['version']} since {event['date']} (promotion "
+            f"{event['promotion'] or '-'}, approved by {event['approved_by'] or '-'}"
+            + (f", {event['pull_request']}" if event["pull_request"] else "")
+            + ")"
+        )
+    table(
+        ["DATE", "MODEL", "VERSION", "ACTION", "PROMOTION", "APPROVED BY"],
+        [
+            [
+                e["date"],
+                e["model"],
+                e["version"] or "-",
+                e["action"] if e["kind"] != "rollback" else "rolled back",
+                e["promotion"] or "-",
+                e["approved_by"] or "-",
+            ]
+            for e in data["events"]
+        ],
+    )
+
+
+def environments_status(data: dict[str, Any]) -> None:
+    rows = []
+    for env in data["environments"]:
+        for model in env["models"]:
+            rows.append(
+                [
+                    env["env"],
+                    model["model"],
+                    model["pinned"] or "-",
+                    model["deployed"] or "-",
+                    f"hold {model['hold']}" if model["hold"] else "",
+                ]
+            )
+    table(["ENV", "MODEL", "PINNED", "DEPLOYED", "HOLD"], rows)
+    for env in data["environments"]:
+        for waiting in env["open_promotions"]:
+            line(
+                f"open: {waiting['id']} {waiting['model']} {waiting['version']} -> {env['env']} "
+                f"({waiting['kind']}, approvals {waiting['approvals']})"
+            )

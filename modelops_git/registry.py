@@ -58,6 +58,8 @@ class Event:
     created: str
     unassign: bool
     version: str | None = None
+    notes: dict[str, str] = field(default_factory=dict)
+    """Trailers of the tag message: promotion-id, approved-by, pull-request, merge-commit."""
 
 
 @dataclass
@@ -136,7 +138,12 @@ def read_registry(root: Path) -> Registry:
             )
         elif match := _ASSIGN_TAG.match(tag.name):
             event = Event(
-                match["env"], int(match["n"]), tag.commit, tag.created, bool(match["gone"])
+                match["env"],
+                int(match["n"]),
+                tag.commit,
+                tag.created,
+                bool(match["gone"]),
+                notes=_trailers(tag.body),
             )
             events.append((match["name"], event))
     for name, event in events:
@@ -204,9 +211,17 @@ def register(
     return {"tag": tag, "version": chosen, "commit": commit, "md5": md5}
 
 
-def assign(root: Path, model: str, version: str, env: str, unassign: bool = False) -> str:
+def assign(
+    root: Path,
+    model: str,
+    version: str,
+    env: str,
+    unassign: bool = False,
+    trailers: tuple[tuple[str, str], ...] = (),
+) -> str:
     """Create `MODEL#ENV#N` (or `MODEL#ENV!#N`) on the version's commit; N is taken under
-    compare-and-swap: a tag that exists already means someone else took N, so take N+1."""
+    compare-and-swap: a tag that exists already means someone else took N, so take N+1.
+    `trailers` (promotion id, approvers, pull request) go into the tag's message."""
     for _ in range(20):
         entry = read_registry(root).model(model)
         if version not in entry.versions or entry.versions[version].deregistered:
@@ -218,6 +233,8 @@ def assign(root: Path, model: str, version: str, env: str, unassign: bool = Fals
         tag = f"{model}#{env}{mark}#{entry.next_number()}"
         verb = "Unassigning" if unassign else "Assigning"
         message = f"{verb} stage {env} to artifact {model} version {version}\n"
+        if trailers:
+            message += "\n" + "".join(f"{key}: {value}\n" for key, value in trailers)
         if git.create_tag(root, tag, entry.versions[version].commit, message):
             return tag
     raise ModelOpsError(f"could not number an assignment of {model}: too many at once", "run again")

@@ -25,16 +25,33 @@ def lineage(
 
 @app.command()
 def history(
-    name: Annotated[str, typer.Argument(help="A model name (its versions) or a metric name.")],
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            help="A model name (its versions) or a metric name; omit it with --env to list "
+            "what was deployed there."
+        ),
+    ] = None,
     env: Annotated[
         str | None,
         typer.Option(
             "--env", "-e", help="Use this environment's recorded runs instead of commits."
         ),
     ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="With --env and no NAME: what the environment ran at this date."),
+    ] = None,
     json: JsonOption = False,
 ) -> None:
-    """Values of a metric, or a model's versions, across commits (or an environment's runs)."""
+    """Values of a metric, or a model's versions, across commits (or an environment's runs);
+    `--env ENV` alone: what ran there, when, who approved it and from which promotion."""
+    if name is None:
+        if env is None:
+            raise typer.BadParameter("give a model or metric name, or --env ENV")
+        data = api.env_history(Path.cwd(), env, at)
+        emit(data, json, lambda: output.env_history(data))
+        return
     rows = api.history(Path.cwd(), name, env)
     emit(
         rows,
