@@ -279,7 +279,6 @@ def log(root: Path, revisions: list[str], paths: tuple[str, ...] = ()) -> list[C
     output = _git(
         root,
         "log",
-        "merge_commit",
         "--first-parent",
         "--format=%H%x1f%aI%x1f%an <%ae>%x1f%s",
         *revisions,

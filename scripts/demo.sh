@@ -58,7 +58,27 @@ step mo lineage wine-classifier
 step mo history accuracy
 
 say "3. Register the model: an annotated tag in GTO's format, read back from refs"
-step mo register wine-classifier
-step mo assign wine-classifier --version v0.0.1 --env dev
-step mo show
+say "The 50-tree forest (one commit back) is the one worth shipping"
+step mo register wine-classifier --ref HEAD~1 --version v1.0.0
 step git tag -n1
+
+say "4. Promote: dev -> staging merges by itself once the gates pass (auto: true)"
+step mo promote dev staging
+say "staging -> prod needs an hour in staging and a reviewer: the gate table says why not yet"
+mo promote staging prod || echo "(exit code $?)"
+say "For the demo, shorten prod's soak to 2 seconds (a reviewed change like any other)"
+sed -i 's/soak: 1h/soak: 2s/' environments/prod.yaml
+step git commit -qam "Shorter soak for the demo"
+sleep 2
+step mo promote staging prod
+promotion="wine-classifier-prod-1"
+say "The author cannot approve their own promotion; a second person can"
+mo review "$promotion" --approve || echo "(exit code $?)"
+step env GIT_AUTHOR_NAME="Rita Reviewer" GIT_AUTHOR_EMAIL="rita@example.com" \
+  mo review "$promotion" --approve -m "accuracy and lineage look right"
+step mo merge "$promotion"
+step git log -1 --format=%B
+say "What is in prod, since when, who approved it, from which promotion"
+step mo history --env prod
+step mo status
+step mo show
