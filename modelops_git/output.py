@@ -287,6 +287,8 @@ def promotion_status(data: dict[str, Any]) -> None:
     )
     if record.get("pull_request"):
         line(f"  pull request: {record['pull_request']}")
+    if record.get("description"):
+        text(record["description"])
     for review in record["reviews"]:
         note = f": {review['message']}" if review["message"] else ""
         line(

@@ -107,6 +107,14 @@ def test_promote_review_merge_and_history(
     pinned = git(project, "show", f"{branch_head}:environments/prod.yaml")
     assert "classifier: v0.0.1" in pinned and "# soak: 1h  (off in tests)" in pinned
 
+    description = json.loads(mo("promote", "status", promotion_id, "--json").out)["record"][
+        "description"
+    ]
+    assert "| min-accuracy | metric | pass |" in description
+    assert "```mermaid" in description and '"task train/prepare"' in description
+    assert "`params.yaml:train.shrinkage` = `0.0`" in description
+    lineage = json.loads(mo("lineage", "classifier@v0.0.1", "--json").out)
+    assert lineage["task"] == "train/train"
     refused = mo("merge", promotion_id)
     assert refused.code == 1 and "0 of 1 required approvals" in refused.err
     self_approval = mo("review", promotion_id, "--approve")

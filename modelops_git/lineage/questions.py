@@ -33,15 +33,17 @@ def _model_paths(root: Path, rev: str) -> dict[str, str]:
     return {name: body["path"] for name, body in models.items() if isinstance(body, dict)}
 
 
-def _snapshot(root: Path, rev: str) -> Snapshot:
-    sha = git.resolve(root, rev)
+def _snapshot(root: Path, rev: str, name: str = "") -> Snapshot:
+    """At `rev`; for a model, `rev` may be a registered version (MODEL@vX.Y.Z)."""
+    registered = git.ref_sha(root, f"refs/tags/{name}@{rev}") if name else None
+    sha = registered or git.resolve(root, rev)
     return snapshots(root, [git.Commit(sha, "", "", "")])[0]
 
 
 def lineage(root: Path, target: str) -> dict[str, Any]:
     """What produced a model or path at a revision: its task, data, code, params, upstream."""
     name, rev = _split_rev(target)
-    snap = _snapshot(root, rev)
+    snap = _snapshot(root, rev, name)
     path = _model_paths(root, snap.commit.sha).get(name, name)
     found = snap.producer(path)
     if found is None:
@@ -79,6 +81,7 @@ def _inputs(root: Path, snap: Snapshot, task: TaskLock) -> dict[str, Any]:
         "data": data,
         "code": code,
         "params": task.params,
+        "outs": [o.path for o in task.outs],
     }
 
 

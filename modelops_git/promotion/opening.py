@@ -19,6 +19,7 @@ from modelops_git.promotion.candidate import Base, choose_model, env_file, read_
 from modelops_git.promotion.candidate import resolve_candidate as candidate_for
 from modelops_git.promotion.gates import Candidate, GateResult, evaluate_gates
 from modelops_git.promotion.pin_edit import set_pin
+from modelops_git.promotion.pr_body import promotion_body
 from modelops_git.promotion.records import (
     PromotionRecord,
     change_record,
@@ -126,7 +127,8 @@ def open_promotion(project: Project, request: PromoteRequest) -> Opened:
         if found is not None:
             return found
         raise ModelOpsError(f"{ref} changed while opening the promotion", "run it again")
-    record = _ensure_record(root, head, [result.to_data() for result in results])
+    body = promotion_body(root, promotion_id, candidate, from_env, to_env, results)
+    record = _ensure_record(root, head, [result.to_data() for result in results], body)
     return Opened(record, True, results, candidate, new_text)
 
 
@@ -184,7 +186,7 @@ def _existing(root: Path, to_env: str, model: str) -> Opened | None:
 
 
 def _ensure_record(
-    root: Path, head: str, gates: list[dict[str, Any]] | None = None
+    root: Path, head: str, gates: list[dict[str, Any]] | None = None, description: str = ""
 ) -> PromotionRecord:
     fields = parse_trailers(git.commit_message(root, head))
     if "promotion-id" not in fields:
@@ -200,6 +202,7 @@ def _ensure_record(
         record = _record_from_commit(root, promotion_id, head, fields)
         if gates is not None:
             record.gates = gates
+        record.description = description
         return record
 
     stored = change_record(root, promotion_id, create) or find_record(root, promotion_id)

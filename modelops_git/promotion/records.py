@@ -72,6 +72,8 @@ class PromotionRecord:
     merged_by: str | None = None
     merged_at: str | None = None
     assignment: str | None = None
+    description: str = ""
+    """What a reviewer reads (the pull request body on GitHub): gates, metric deltas, lineage."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
