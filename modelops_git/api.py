@@ -258,84 +258,23 @@ def run_queued(cwd: Path, options: RunOptions, report: Reporter) -> list[dict[st
     return summaries
 
 
-def _model_path(project: Project, model: str) -> str:
-    models = project.spec.models
-    if model not in models:
-        known = ", ".join(models) or "none"
-        raise ModelOpsError(
-            f"unknown model {model!r} (declared: {known})",
-            "declare it under models: in modelops.yaml",
-        )
-    return models[model].path
-
-
 def register(cwd: Path, model: str, version: str | None, bump: str, ref: str) -> dict[str, Any]:
-    """Register the model artifact that commit `ref` holds as a new version."""
-    from modelops_git import git, registry
-    from modelops_git.lineage.snapshots import snapshots
+    from modelops_git import registry_ops
 
-    project = open_project(cwd)
-    path = _model_path(project, model)
-    commit = git.resolve(project.root, ref)
-    pointer = git.show_file(project.root, commit, f"{path}.dvc")
-    md5 = dvc.pointer_md5(pointer) if pointer else None
-    run_id = ""
-    found = snapshots(project.root, [git.Commit(commit, "", "", "")])[0].producer(path)
-    if found is not None:
-        out = next((o for o in found[1].outs if o.path == path), None)
-        md5, run_id = md5 or (out.md5 if out else None), found[1].run_id
-    if not md5:
-        raise ModelOpsError(
-            f"{ref} holds no pointer for {model} ({path}.dvc or a modelops.lock out)",
-            "run `mo run` (it adds declared models to DVC) and commit "
-            "the pointer and modelops.lock",
-        )
-    return registry.register(project.root, model, path, md5, run_id, commit, version, bump)
+    return registry_ops.register(require_worktree_root(cwd), model, version, bump, ref)
 
 
 def assign(cwd: Path, model: str, version: str, env: str, unassign: bool) -> dict[str, Any]:
-    from modelops_git import registry
+    from modelops_git import registry_ops
 
-    project = open_project(cwd)
-    _model_path(project, model)
-    project.env_source(env)
-    tag = registry.assign(project.root, model, version, env, unassign)
-    return {"tag": tag, "model": model, "version": version, "env": env, "unassign": unassign}
+    return registry_ops.assign(require_worktree_root(cwd), model, version, env, unassign)
 
 
 def show(cwd: Path, model: str | None) -> dict[str, Any]:
     """Registered versions, what each environment holds (tags) and pins (env files)."""
-    from modelops_git import registry
+    from modelops_git import registry_ops
 
-    root = require_worktree_root(cwd)
-    data = registry.read_registry(root).as_data()
-    pins = _pins(root)
-    for name, entry in data.items():
-        entry["pins"] = {env: models[name] for env, models in pins.items() if name in models}
-    if model is None:
-        return data
-    if model not in data:
-        raise ModelOpsError(
-            f"no registered versions of {model!r}", f"register one: mo register {model}"
-        )
-    return {model: data[model]}
-
-
-def _pins(root: Path) -> dict[str, dict[str, str]]:
-    """Each environment's `models:` pins, read without validating the whole spec (`mo show`
-    answers from refs; `mo validate` is where a broken env file is reported)."""
-    from modelops_git.spec.yaml_source import load_yaml_file
-
-    pins: dict[str, dict[str, str]] = {}
-    for path in sorted((root / ENV_DIR).glob("*.yaml")):
-        try:
-            data = load_yaml_file(path, f"{ENV_DIR}/{path.name}").data
-        except ModelOpsError:
-            continue
-        models = data.get("models") if isinstance(data, dict) else None
-        if isinstance(models, dict):
-            pins[path.stem] = {str(k): str(v) for k, v in models.items()}
-    return pins
+    return registry_ops.show(require_worktree_root(cwd), model)
 
 
 def promote(

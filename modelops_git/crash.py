@@ -12,7 +12,7 @@ from pathlib import Path
 
 from modelops_git import __version__
 
-__all__ = ["write_crash_log"]
+__all__ = ["report_internal_error", "write_crash_log"]
 
 
 def _log_dir() -> Path:
@@ -37,3 +37,22 @@ def write_crash_log(argv: list[str]) -> Path:
             continue
     sys.stderr.write(body)
     return Path("<stderr>")
+
+
+def report_internal_error(argv: list[str], show_traceback: bool) -> int:
+    """For an unexpected exception being handled: the traceback (with --traceback) or a
+    crash log and a message saying where it is; returns the exit code for bugs."""
+    from modelops_git import output
+    from modelops_git.errors import EXIT_BUG, ModelOpsError
+
+    if show_traceback:
+        traceback.print_exc()
+        return EXIT_BUG
+    log = write_crash_log(argv)
+    output.error(
+        ModelOpsError(
+            f"internal error (a bug in mo {__version__}); details in {log}",
+            "please report it with that file; rerun with --traceback to see the traceback here",
+        )
+    )
+    return EXIT_BUG

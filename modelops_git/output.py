@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 from collections.abc import Iterable
@@ -27,11 +28,28 @@ __all__ = [
 ]
 
 
-def _typer() -> Any:
-    """typer (and what it pulls in) loads only when a command prints: hooks stay fast."""
-    import typer
+_ANSI = {"red": "31", "green": "32", "yellow": "33", "blue": "34"}
 
-    return typer
+
+class _Terminal:
+    """What we used typer's echo for, without loading typer (0.1 s) on every command:
+    colour only on a terminal, and never with NO_COLOR set."""
+
+    @staticmethod
+    def secho(
+        message: str = "", fg: str | None = None, bold: bool = False, err: bool = False
+    ) -> None:
+        stream = sys.stderr if err else sys.stdout
+        codes = ([_ANSI[fg]] if fg else []) + (["1"] if bold else [])
+        if codes and stream.isatty() and "NO_COLOR" not in os.environ:
+            message = f"\033[{';'.join(codes)}m{message}\033[0m"
+        stream.write(message + "\n")
+        stream.flush()
+
+    echo = secho
+
+
+_TERMINAL = _Terminal()
 
 
 def hook_report(title: str, lines: list[str]) -> None:
@@ -50,26 +68,26 @@ def text(value: str) -> None:
 
 
 def line(message: str, *, ok: bool = False) -> None:
-    _typer().secho(message, fg="green" if ok else None)
+    _TERMINAL.secho(message, fg="green" if ok else None)
 
 
 def error(problem: ModelOpsError) -> None:
-    _typer().secho(f"error: {problem.message}", fg="red", err=True)
+    _TERMINAL.secho(f"error: {problem.message}", fg="red", err=True)
     if problem.hint:
-        _typer().secho(f"  hint: {problem.hint}", err=True)
+        _TERMINAL.secho(f"  hint: {problem.hint}", err=True)
 
 
 def diagnostics(problems: Iterable[Diagnostic]) -> None:
     """One block per problem, `file:line:col` first so editors and terminals can jump to it."""
     problems = list(problems)
     for problem in problems:
-        _typer().secho(f"{problem.location()}: error: {problem.message}", fg="red", err=True)
-        _typer().secho(f"  at {problem.path}", err=True)
+        _TERMINAL.secho(f"{problem.location()}: error: {problem.message}", fg="red", err=True)
+        _TERMINAL.secho(f"  at {problem.path}", err=True)
         if problem.hint:
-            _typer().secho(f"  hint: {problem.hint}", err=True)
+            _TERMINAL.secho(f"  hint: {problem.hint}", err=True)
     files = len({problem.file for problem in problems})
     noun = "problem" if len(problems) == 1 else "problems"
-    _typer().secho(f"{len(problems)} {noun} in {files} file{'s' if files != 1 else ''}", err=True)
+    _TERMINAL.secho(f"{len(problems)} {noun} in {files} file{'s' if files != 1 else ''}", err=True)
 
 
 def table(headers: list[str], rows: list[list[str]]) -> None:
@@ -78,7 +96,7 @@ def table(headers: list[str], rows: list[list[str]]) -> None:
     ]
     for index, row in enumerate([headers, *rows]):
         cells = [str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)]
-        _typer().secho("  ".join(cells).rstrip(), bold=index == 0)
+        _TERMINAL.secho("  ".join(cells).rstrip(), bold=index == 0)
 
 
 _EVENT_COLOURS = {
@@ -93,25 +111,25 @@ def run_event(task: str, event: str, detail: str) -> None:
     """One line per event, safe to interleave from parallel tasks and to pipe into logs."""
     suffix = f" ({detail})" if detail else ""
     name = f"{task}: " if task else ""
-    _typer().secho(f"{name}{event}{suffix}", fg=_EVENT_COLOURS.get(event), err=True)
+    _TERMINAL.secho(f"{name}{event}{suffix}", fg=_EVENT_COLOURS.get(event), err=True)
 
 
 def run_summary(summary: dict[str, Any]) -> None:
     counts = ", ".join(f"{count} {status}" for status, count in summary["counts"].items())
     ok = summary["status"] == "succeeded"
-    _typer().secho(
+    _TERMINAL.secho(
         f"run {summary['run_id']} {summary['status']}: {counts}",
         fg="green" if ok else "red",
         err=True,
     )
     for failure in summary["failures"]:
-        _typer().secho(
+        _TERMINAL.secho(
             f"  {failure['task']} failed with exit code {failure['exit_code']} after "
             f"{failure['attempts']} attempt(s); log: {failure['log']}",
             err=True,
         )
         for log_line in failure["log_tail"]:
-            _typer().secho(f"    | {log_line}", err=True)
+            _TERMINAL.secho(f"    | {log_line}", err=True)
 
 
 def _short(value: Any) -> str:
@@ -124,52 +142,52 @@ def _short(value: Any) -> str:
 
 
 def _inputs(data: dict[str, Any], indent: str) -> None:
-    _typer().echo(f"{indent}cmd: {data['cmd']}")
+    _TERMINAL.echo(f"{indent}cmd: {data['cmd']}")
     for kind in ("data", "code"):
         for dep in data[kind]:
-            _typer().echo(f"{indent}{kind}: {dep['path']} {_short(dep['md5'])}")
+            _TERMINAL.echo(f"{indent}{kind}: {dep['path']} {_short(dep['md5'])}")
     for file, values in data["params"].items():
         for key, value in values.items():
-            _typer().echo(f"{indent}param: {key} = {value!r} ({file})")
+            _TERMINAL.echo(f"{indent}param: {key} = {value!r} ({file})")
 
 
 def lineage(data: dict[str, Any]) -> None:
-    _typer().secho(
+    _TERMINAL.secho(
         f"{data['path']} {_short(data['md5'])} at commit {data['commit'][:10]}", bold=True
     )
-    _typer().echo(f"  produced by {data['task']} (run {data['run_id'] or 'unknown'})")
+    _TERMINAL.echo(f"  produced by {data['task']} (run {data['run_id'] or 'unknown'})")
     run = data.get("run")
     if run:
-        _typer().echo(f"  run by {run['user']} at {run['started']} in env {run['env'] or '-'}")
+        _TERMINAL.echo(f"  run by {run['user']} at {run['started']} in env {run['env'] or '-'}")
     _inputs(data, "  ")
     if data.get("dvc_remote"):
-        _typer().echo(f"  data remote: {data['dvc_remote']}")
+        _TERMINAL.echo(f"  data remote: {data['dvc_remote']}")
     for upstream in data["upstream"]:
-        _typer().echo(f"  upstream {upstream['task']}:")
+        _TERMINAL.echo(f"  upstream {upstream['task']}:")
         _inputs(upstream, "    ")
 
 
 def why(data: dict[str, Any]) -> None:
     if not data["moves"]:
-        _typer().echo(f"{data['metric']} did not change in {data['commits']} commits")
+        _TERMINAL.echo(f"{data['metric']} did not change in {data['commits']} commits")
         return
     for move in data["moves"]:
-        _typer().secho(
+        _TERMINAL.secho(
             f"{move['commit'][:10]} {move['subject']}: {data['metric']} "
             f"{move['old']} -> {move['new']} ({move['change']:+})",
             bold=True,
         )
-        _typer().echo(f"  by {move['author']} on {move['date']}")
+        _TERMINAL.echo(f"  by {move['author']} on {move['date']}")
         for entry in move["data"]:
-            _typer().echo(
+            _TERMINAL.echo(
                 f"  data changed: {entry['path']} {_short(entry['old'])} -> {_short(entry['new'])}"
             )
         for entry in move["params"]:
-            _typer().echo(f"  param changed: {entry['key']} {entry['old']!r} -> {entry['new']!r}")
+            _TERMINAL.echo(f"  param changed: {entry['key']} {entry['old']!r} -> {entry['new']!r}")
         for entry in move["cmd"]:
-            _typer().echo(f"  cmd changed in {entry['task']}: {entry['new']}")
+            _TERMINAL.echo(f"  cmd changed in {entry['task']}: {entry['new']}")
         for path in move["code"]:
-            _typer().echo(f"  file changed: {path}")
+            _TERMINAL.echo(f"  file changed: {path}")
 
 
 class LiveRun:
@@ -353,3 +371,35 @@ def environments_status(data: dict[str, Any]) -> None:
                 f"open: {waiting['id']} {waiting['model']} {waiting['version']} -> {env['env']} "
                 f"({waiting['kind']}, approvals {waiting['approvals']})"
             )
+
+
+def registry_table(data: dict[str, Any]) -> None:
+    envs = sorted({env for entry in data.values() for env in entry["environments"]})
+    rows = [
+        [name, entry["latest"] or "-", *(entry["environments"].get(env) or "-" for env in envs)]
+        for name, entry in data.items()
+    ]
+    table(["MODEL", "LATEST", *(f"#{env}" for env in envs)], rows)
+
+
+def registry_versions(data: dict[str, Any]) -> None:
+    table(
+        ["MODEL", "VERSION", "COMMIT", "MD5", "RUN"],
+        [
+            [name, v["version"], v["commit"][:10], v["md5"][:12], v["run_id"]]
+            for name, entry in data.items()
+            for v in entry["versions"]
+        ],
+    )
+
+
+def registered(data: dict[str, Any]) -> None:
+    line(
+        f"registered {data['tag']} at {data['commit'][:10]} (md5 {data['md5'][:12]}); "
+        f"share it: git push origin {data['tag']}",
+        ok=True,
+    )
+
+
+def assigned(data: dict[str, Any]) -> None:
+    line(f"created {data['tag']}", ok=True)

@@ -149,3 +149,35 @@ def test_show_lists_environment_pins(trained: Path, mo: Mo) -> None:
     assert shown["pins"] == {"prod": "v0.0.1"}
     missing = mo("show", "nothing")
     assert missing.code == 1 and "no registered versions of 'nothing'" in missing.err
+
+
+def test_fast_entry_answers_registry_commands_like_the_full_cli(trained: Path, mo: Mo) -> None:
+    """show, models, register and assign skip loading the full CLI; both paths must agree."""
+    from tests.conftest import mo_subprocess
+
+    fast = mo_subprocess(trained, "register", "classifier", "--json")
+    assert fast.returncode == 0, fast.stderr
+    assert json.loads(fast.stdout)["tag"] == "classifier@v0.0.1"
+    retrain(trained, mo, "0.3")
+    full = json.loads(mo("register", "classifier", "--bump", "minor", "--json").out)
+    assert full["tag"] == "classifier@v0.1.0"
+    fast_assign = mo_subprocess(
+        trained, "assign", "classifier", "--version", "v0.0.1", "--env", "prod", "--json"
+    )
+    assert json.loads(fast_assign.stdout)["tag"] == "classifier#prod#1"
+    assert mo("assign", "classifier", "--version", "v0.1.0", "--env", "staging").code == 0
+    for args in (
+        ("show", "--json"),
+        ("show",),
+        ("show", "classifier", "--json"),
+        ("models",),
+        ("show", "nope"),
+        ("register", "nope"),
+        ("assign", "classifier", "--version", "v9.0.0", "--env", "prod"),
+        ("assign", "classifier", "--version", "v0.0.1", "--env", "nowhere"),
+        ("assign", "classifier", "--env", "prod"),
+    ):
+        fast_result = mo_subprocess(trained, *args)
+        full_result = mo(*args)
+        assert (fast_result.returncode, fast_result.stdout) == (full_result.code, full_result.out)
+        assert bool(fast_result.stderr) == bool(full_result.err), args

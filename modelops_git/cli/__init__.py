@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sys
-import traceback
 
 import typer
 
-from modelops_git import __version__, output
+from modelops_git import output
 from modelops_git.cli import (  # noqa: F401 - importing a module registers its commands
     engine_commands,
     history_commands,
@@ -18,8 +17,8 @@ from modelops_git.cli import (  # noqa: F401 - importing a module registers its 
     trigger_commands,
 )
 from modelops_git.cli.app import app, state
-from modelops_git.crash import write_crash_log
-from modelops_git.errors import EXIT_BUG, EXIT_INTERRUPT, EXIT_USAGE, ModelOpsError, SpecError
+from modelops_git.crash import report_internal_error
+from modelops_git.errors import EXIT_INTERRUPT, EXIT_USAGE, ModelOpsError, SpecError
 
 __all__ = ["app", "main", "run"]
 
@@ -47,15 +46,6 @@ def run(argv: list[str] | None = None) -> int:
         output.error(ModelOpsError("interrupted"))
         return EXIT_INTERRUPT
     except Exception:
-        if state["traceback"]:
-            traceback.print_exc()
-            return EXIT_BUG
-        log = write_crash_log(argv if argv is not None else sys.argv[1:])
-        output.error(
-            ModelOpsError(
-                f"internal error (a bug in mo {__version__}); details in {log}",
-                "please report it with that file; rerun with --traceback to see the traceback here",
-            )
-        )
-        return EXIT_BUG
+        argv = argv if argv is not None else sys.argv[1:]
+        return report_internal_error(argv, bool(state["traceback"]))
     return code if isinstance(code, int) else 0

@@ -53,6 +53,7 @@ def _root(
         bool,
         typer.Option(
             "--traceback",
+            envvar="MO_TRACEBACK",
             help="On an internal error, print the traceback instead of writing a log.",
         ),
     ] = False,

@@ -35,15 +35,7 @@ def register(
 ) -> None:
     """Register a model version: an annotated tag MODEL@vX.Y.Z (GTO's format)."""
     result = api.register(Path.cwd(), model, version, bump.value, ref)
-    emit(
-        result,
-        json,
-        lambda: output.line(
-            f"registered {result['tag']} at {result['commit'][:10]} (md5 "
-            f"{result['md5'][:12]}); share it: git push origin {result['tag']}",
-            ok=True,
-        ),
-    )
+    emit(result, json, lambda: output.registered(result))
 
 
 @app.command()
@@ -58,7 +50,7 @@ def assign(
 ) -> None:
     """Record that an environment runs a version: a tag MODEL#ENV#N (promotions do this)."""
     result = api.assign(Path.cwd(), model, version, env, unassign)
-    emit(result, json, lambda: output.line(f"created {result['tag']}", ok=True))
+    emit(result, json, lambda: output.assigned(result))
 
 
 @app.command()
@@ -68,30 +60,11 @@ def show(
 ) -> None:
     """Registered models: latest version, what each environment holds, and the pins."""
     data = api.show(Path.cwd(), model)
-    if json:
-        output.json_data(data)
-        return
-    envs = sorted({env for entry in data.values() for env in entry["environments"]})
-    rows = [
-        [name, entry["latest"] or "-", *(entry["environments"].get(env) or "-" for env in envs)]
-        for name, entry in data.items()
-    ]
-    output.table(["MODEL", "LATEST", *(f"#{env}" for env in envs)], rows)
+    emit(data, json, lambda: output.registry_table(data))
 
 
 @app.command()
 def models(json: JsonOption = False) -> None:
     """Every registered version of every model."""
     data = api.show(Path.cwd(), None)
-    emit(
-        data,
-        json,
-        lambda: output.table(
-            ["MODEL", "VERSION", "COMMIT", "MD5", "RUN"],
-            [
-                [name, v["version"], v["commit"][:10], v["md5"][:12], v["run_id"]]
-                for name, entry in data.items()
-                for v in entry["versions"]
-            ],
-        ),
-    )
+    emit(data, json, lambda: output.registry_versions(data))
