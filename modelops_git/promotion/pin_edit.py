@@ -26,6 +26,8 @@ def set_pin(text: str, display: str, model: str, version: str) -> str:
     if models is None:
         models = CommentedMap()
         data["models"] = models
+    if not models:
+        models.fa.set_block_style()  # `models: {}` from `mo init` becomes a normal block
     models[model] = version
     buffer = io.StringIO()
     yaml.dump(data, buffer)
