@@ -33,6 +33,7 @@ __all__ = [
     "is_shallow",
     "log",
     "merge_commit",
+    "messages",
     "parent_commit",
     "paths_modified",
     "read_objects",
@@ -213,6 +214,19 @@ def paths_modified(root: Path, paths: list[str]) -> list[str]:
 
 def commit_message(root: Path, rev: str) -> str:
     return _git(root, "log", "-1", "--format=%B", rev, strip=False)
+
+
+def messages(root: Path, rev: str, limit: int) -> list[tuple[str, str]]:
+    """(sha, full message) of the last `limit` first-parent commits of `rev`, newest first."""
+    output = _git(
+        root, "log", "--first-parent", f"-n{limit}", "--format=%H%x1f%B%x1e", rev, strip=False
+    )
+    found = []
+    for record in output.split("\x1e"):
+        sha, sep, message = record.strip("\n").partition("\x1f")
+        if sep:
+            found.append((sha, message))
+    return found
 
 
 def commit_author(root: Path, rev: str) -> str:

@@ -333,3 +333,29 @@ def test_merge_refuses_to_overwrite_a_local_edit_of_the_pin_file(
     assert refused.code == 1 and "local changes" in refused.err
     assert git(project, "rev-parse", "HEAD") == before
     assert prod.read_text().endswith("# my local note\n")
+
+
+def test_sync_in_a_clone_without_records_reads_the_merge_trailers(
+    project: Path, mo: Mo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """CI runs `mo sync` on the merged default branch of a fresh clone: no promotion records
+    there, but the merge commit's trailers still say which promotion and who approved."""
+    assert mo("promote", "dev", "staging").code == 0
+    assert mo("promote", "staging", "prod").code == 0
+    as_user(monkeypatch, BOB)
+    assert mo("review", "classifier-prod-1", "--approve").code == 0
+    assert mo("merge", "classifier-prod-1").code == 0
+    clone = tmp_path / "ci"
+    git(tmp_path, "clone", "-q", "--no-tags", str(project), str(clone))
+    git(clone, "fetch", "-q", "origin", "refs/tags/classifier@*:refs/tags/classifier@*")
+    monkeypatch.chdir(clone)
+    synced = json.loads(mo("sync", "--json").out)
+    assert sorted(tag.rsplit("#", 1)[0] for tag in synced["assigned"]) == [
+        "classifier#prod",
+        "classifier#staging",
+    ]
+    history = json.loads(mo("history", "--env", "prod", "--json").out)
+    held = history["held"]["classifier"]
+    assert held["promotion"] == "classifier-prod-1"
+    assert held["approved_by"] == "Bob Reviewer <bob@example.com>"
+    assert held["merge_commit"] == git(project, "rev-parse", "HEAD").strip()

@@ -25,10 +25,24 @@ from modelops_git.promotion.records import (
     find_record,
     load_promotions,
 )
-from modelops_git.promotion.trailers import with_trailers
+from modelops_git.promotion.trailers import parse_trailers, with_trailers
 from modelops_git.spec.project import Project
 
-__all__ = ["close", "known_record", "merge", "open_record", "review", "status_of", "sync"]
+__all__ = [
+    "after_merge",
+    "close",
+    "known_record",
+    "merge",
+    "merge_message",
+    "open_record",
+    "review",
+    "status_of",
+    "sync",
+]
+
+
+SYNC_HISTORY = 500
+"""How many first-parent commits `mo sync` searches for the merge that brought a pin."""
 
 
 def _now() -> str:
@@ -128,16 +142,16 @@ def merge(project: Project, promotion_id: str, merged_by: str | None = None) -> 
             f"{path} has local changes and the merge would rewrite it",
             "commit or stash them (git stash), then merge again",
         )
-    message = _merge_message(record, verdict, head)
+    message = merge_message(record, verdict, head)
     merged = git.merge_commit(root, base.sha, head, message)
     if not git.update_ref(root, f"refs/heads/{base.branch}", merged, base.sha):
         raise ModelOpsError(f"{base.branch} moved while merging", "run mo merge again")
     if checked_out:
         git.update_checkout(root, base.sha, merged)
-    return _after_merge(root, record, merged, verdict.approved_by, merged_by, head)
+    return after_merge(root, record, merged, verdict.approved_by, merged_by, head)
 
 
-def _merge_message(record: PromotionRecord, verdict: Verdict, head: str) -> str:
+def merge_message(record: PromotionRecord, verdict: Verdict, head: str) -> str:
     trailers = [
         ("Promotion-Id", record.id),
         ("Model", record.model),
@@ -154,7 +168,7 @@ def _merge_message(record: PromotionRecord, verdict: Verdict, head: str) -> str:
     )
 
 
-def _after_merge(
+def after_merge(
     root: Path,
     record: PromotionRecord,
     merged: str,
@@ -179,7 +193,8 @@ def _after_merge(
         )
 
     change_record(root, record.id, close_merged)
-    git.update_ref(root, f"refs/heads/{record.branch}", git.ZERO_SHA, head)
+    local_head = head if record.provider == "local" else record.head
+    git.update_ref(root, f"refs/heads/{record.branch}", git.ZERO_SHA, local_head)
     return {
         "id": record.id,
         "merge_commit": merged,
@@ -245,13 +260,31 @@ def sync(project: Project) -> dict[str, Any]:
                 None,
             )
             if record is None:
-                notes = (("Merge-Commit", head), ("Kind", "sync"))
+                notes = _notes_from_history(root, head, env, model, version)
                 created.append(registry.assign(root, model, version, env, trailers=notes))
                 continue
             approvals = [
                 r.reviewer for r in record.latest_reviews().values() if r.state == "approved"
             ]
-            result = _after_merge(root, record, head, approvals, "mo sync", record.head)
+            result = after_merge(root, record, head, approvals, "mo sync", record.head)
             created.append(result["assignment"])
             closed.append(record.id)
     return {"assigned": created, "closed": closed}
+
+
+def _notes_from_history(
+    root: Path, head: str, env: str, model: str, version: str
+) -> tuple[tuple[str, str], ...]:
+    """Who approved a pin whose promotion record this clone lacks (CI after a pull request
+    merged): the trailers of the merge commit that brought it, found in recent history."""
+    for sha, message in git.messages(root, head, SYNC_HISTORY):
+        fields = parse_trailers(message)
+        wanted = {"to-env": env, "model": model, "version": version}
+        if all(fields.get(key, [""])[0] == value for key, value in wanted.items()):
+            notes = [("Merge-Commit", sha), ("Kind", "sync")]
+            if "promotion-id" in fields:
+                notes.append(("Promotion-Id", fields["promotion-id"][0]))
+            if "approved-by" in fields:
+                notes.append(("Approved-By", ", ".join(fields["approved-by"])))
+            return tuple(notes)
+    return (("Merge-Commit", head), ("Kind", "sync"))

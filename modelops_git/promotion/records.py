@@ -68,6 +68,9 @@ class PromotionRecord:
     reviews: list[Review] = field(default_factory=list)
     required_approvals: int = 0
     pull_request: str | None = None
+    pull_number: int | None = None
+    remote_head: str | None = None
+    """On GitHub, the head of the pull request's branch (GitHub made its own commit)."""
     merge_commit: str | None = None
     merged_by: str | None = None
     merged_at: str | None = None
