@@ -106,13 +106,9 @@ def test_no_secret_value_or_name_mapping_is_pasted(git_dir: Path) -> None:
 
 
 def _validator(kind: str) -> jsonschema.protocols.Validator:
-    schema = json.loads((SCHEMA_DIR / "schema.json").read_text(encoding="utf-8"))
-    root = {
-        "$ref": f"#/definitions/io.argoproj.workflow.v1alpha1.{kind}",
-        "definitions": schema["definitions"],
-    }
-    validator_class = jsonschema.validators.validator_for(schema)
-    return validator_class(root)
+    schema = json.loads((SCHEMA_DIR / "argo-workflow.schema.json").read_text(encoding="utf-8"))
+    root = {"$ref": f"#/$defs/{kind}", "$defs": schema["$defs"]}
+    return jsonschema.Draft202012Validator(root)
 
 
 @pytest.mark.parametrize("kind", ["Workflow", "WorkflowTemplate"])
@@ -123,16 +119,21 @@ def test_valid_for_argos_json_schema(git_dir: Path, kind: str, env: str) -> None
     assert errors == []
 
 
-def test_schema_check_catches_a_wrong_field_type(git_dir: Path) -> None:
+def test_schema_check_catches_a_wrong_type_and_an_unknown_field(git_dir: Path) -> None:
     manifest = yaml.safe_load(render_argo(_graph(git_dir, "dev")))
     manifest["spec"]["templates"][1]["container"]["args"] = "run-task train prepare"
+    assert not _validator("Workflow").is_valid(manifest)
+    manifest = yaml.safe_load(render_argo(_graph(git_dir, "dev")))
+    manifest["spec"]["templates"][1]["retryStrategy"] = {"limits": 2}
     assert not _validator("Workflow").is_valid(manifest)
 
 
 def test_vendored_schema_is_the_pinned_release() -> None:
-    note = (SCHEMA_DIR / "README.md").read_text(encoding="utf-8")
-    assert ARGO_VERSION in note
-    assert (SCHEMA_DIR / "LICENSE").read_text(encoding="utf-8").startswith("Apache License")
+    schema = json.loads((SCHEMA_DIR / "argo-workflow.schema.json").read_text(encoding="utf-8"))
+    assert ARGO_VERSION in schema["$comment"]
+    assert ARGO_VERSION in (SCHEMA_DIR / "README.md").read_text(encoding="utf-8")
+    license_text = (SCHEMA_DIR / "LICENSE").read_text(encoding="utf-8")
+    assert license_text.strip().startswith("Apache License")
 
 
 @pytest.mark.parametrize(
