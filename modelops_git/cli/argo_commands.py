@@ -44,8 +44,9 @@ def export_argo(
     ] = None,
     json: JsonOption = False,
 ) -> None:
-    """Write the pipeline as an Argo Workflows manifest (YAML): one container task per
-    pipeline task, each running `mo run-task`, with Argo doing retries and timeouts."""
+    """Write the pipeline as an Argo Workflows Workflow or WorkflowTemplate (YAML).
+
+    Each task is a container running `mo run-task`; Argo does the retries and timeouts."""
     from modelops_git.engines.argo_api import export_argo as export
 
     result = export(Path.cwd(), pipeline, env, kind.value, image, parallelism, output_path)
