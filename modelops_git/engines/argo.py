@@ -113,15 +113,15 @@ def _parameters(graph: EngineGraph, image: str) -> list[models.Parameter]:
                 "for another: the tasks differ).",
             )
         )
-    if any(task.branches for task in graph.tasks):
-        parameters.append(
-            models.Parameter(
-                name=BRANCH_PARAMETER,
-                value="",
-                description="Git branch of this run; tasks with when.branches run only on "
-                "matching branches.",
-            )
+    # Declared even when no task has branch conditions, so a CI job can always pass it.
+    parameters.append(
+        models.Parameter(
+            name=BRANCH_PARAMETER,
+            value="",
+            description="Git branch of this run; tasks with when.branches run only on "
+            "matching branches.",
         )
+    )
     return parameters
 
 
