@@ -10,10 +10,13 @@ workflow parameter `branch`, so the branch name is a variable, never text Argo p
 
 from __future__ import annotations
 
+import re
+
 __all__ = ["LBRACE_VARIABLE", "branch_condition", "env_value", "glob_regex", "needs_lbrace"]
 
 LBRACE_VARIABLE = "MO_ARGO_LBRACE"
 _LBRACE_REFERENCE = f"$({LBRACE_VARIABLE})"
+_SECOND_BRACE = re.compile(r"(?<=\{)\{")
 # Everything else is written as \x{HEX}: no quote, `?`, `:` (Argo's ternary check splits on
 # them), `{{` or `}}` can appear inside the expression, whatever the glob holds.
 _LITERAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_-")
@@ -25,17 +28,11 @@ def needs_lbrace(value: str) -> bool:
 
 def env_value(value: str) -> str:
     """`value` as written in a container's env so that the process sees exactly `value`."""
-    out: list[str] = []
-    previous = ""
-    for char in value:
-        if char == "$":
-            out.append("$$")
-        elif char == "{" and previous == "{":
-            out.append(_LBRACE_REFERENCE)
-        else:
-            out.append(char)
-        previous = char
-    return "".join(out)
+    escaped = value.replace("$", "$$")
+    if "{{" not in value:
+        return escaped
+    # Every `{` right after another `{` (in the value, so `{{{` gives `{` and two references).
+    return _SECOND_BRACE.sub(lambda _: _LBRACE_REFERENCE, escaped)
 
 
 def _hex(char: str) -> str:
