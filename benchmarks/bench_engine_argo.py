@@ -48,12 +48,18 @@ def main() -> None:
     imported = time.perf_counter() - started
     graph = synthetic_graph(args.tasks)
     timings = []
+    cpu = []
     for _ in range(args.repeat):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         render_argo(graph)
         timings.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
     print(f"import hera models: {imported:.3f} s (once per process)")
-    print(f"render_argo, {args.tasks} tasks: best {min(timings):.3f} s, first {timings[0]:.3f} s")
+    # CPU time too: on a shared machine the wall clock also counts other processes.
+    print(
+        f"render_argo, {args.tasks} tasks: best {min(timings):.3f} s wall, "
+        f"{min(cpu):.3f} s CPU; first {timings[0]:.3f} s wall"
+    )
 
 
 if __name__ == "__main__":
