@@ -11,6 +11,7 @@ from modelops_git import __version__, output
 from modelops_git.cli import (  # noqa: F401 - importing a module registers its commands
     engine_commands,
     history_commands,
+    jenkins_commands,
     registry_commands,
     run_commands,
     spec_commands,
