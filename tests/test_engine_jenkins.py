@@ -21,7 +21,7 @@ from modelops_git.engines.jenkins_client import JenkinsClient
 from modelops_git.spec.project import load_project
 from tests.conftest import Result
 from tests.engine_fixtures import HOSTILE_STRINGS, ParsedTask, expected_tasks, write_engine_project
-from tests.fake_jenkins import FakeJenkins, fake_jenkins
+from tests.fake_jenkins import FakeJenkins, FakeJob, fake_jenkins
 from tests.golden import assert_golden
 from tests.groovy_parser import GroovyParser, GroovySyntaxError, groovy_env
 from tests.jenkinsfile_reader import ReadPipeline, read_jenkinsfile, stage_command
@@ -339,6 +339,16 @@ def test_trigger_follows_queue_to_build_to_result(mo: Mo, synced: FakeJenkins) -
         "BRANCH_NAME": "release/1",
     }
     assert build.polls >= 2, "followed the build while it was running"
+
+
+def test_a_job_without_parameters_is_started_through_build(mo: Mo, synced: FakeJenkins) -> None:
+    synced.state.jobs["folder/plain"] = FakeJob("<flow-definition plugin='workflow-job'/>")
+    synced.state.requests.clear()
+    result = _jenkins(mo, synced, "trigger", "--job", "folder/plain")
+    assert result.code == 0, result.err
+    assert "build #1 of folder/plain: SUCCESS" in result.out
+    posts = [(path, status) for method, path, status in synced.state.requests if method == "POST"]
+    assert posts == [("/job/folder/job/plain/build", 201)]
 
 
 def test_a_stale_crumb_is_refetched_once_and_one_build_is_queued(
