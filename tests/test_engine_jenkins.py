@@ -19,7 +19,7 @@ from modelops_git.engines.graph import EngineGraph, EngineTask, engine_graph, ru
 from modelops_git.engines.jenkins import RUN_ID_EXPRESSION, render_jenkinsfile, run_task_script
 from modelops_git.engines.jenkins_client import JenkinsClient
 from modelops_git.spec.project import load_project
-from tests.conftest import Result
+from tests.conftest import Result, git
 from tests.engine_fixtures import HOSTILE_STRINGS, ParsedTask, expected_tasks, write_engine_project
 from tests.fake_jenkins import FakeJenkins, FakeJob, fake_jenkins
 from tests.golden import assert_golden
@@ -317,6 +317,23 @@ def test_sync_reads_hostile_values_back_from_config_xml(
     prepare = next(stage for stage in tasks if stage.name == "prepare")
     assert prepare.environment["GREETING"] == hostile
     assert graph.tasks[0].plain_env["GREETING"] == hostile
+
+
+def test_sync_defaults_to_origin_and_the_current_branch(
+    git_dir: Path, mo: Mo, jenkins_server: FakeJenkins
+) -> None:
+    write_engine_project(git_dir)
+    result = _jenkins(mo, jenkins_server, "sync", "--job", "train")
+    assert result.code == 2 and "--git-url" in result.err
+    assert not jenkins_server.state.jobs
+    git(git_dir, "remote", "add", "origin", "git@git.example.com:ml/train.git")
+    git(git_dir, "checkout", "-q", "-b", "release/2")
+    result = _jenkins(mo, jenkins_server, "sync", "--job", "train", "--json")
+    assert result.code == 0, result.err
+    assert jenkins_server.state.jobs["train"].parameters() == {
+        "MO_GIT_URL": "git@git.example.com:ml/train.git",
+        "BRANCH_NAME": "release/2",
+    }
 
 
 @pytest.fixture

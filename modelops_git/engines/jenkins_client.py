@@ -95,10 +95,15 @@ class JenkinsClient:
                 f"Jenkins at {self.url} refused {who} (403) to {action}",
                 "the user lacks the permission, or CSRF protection refused the request",
             )
-        if status == _NOT_FOUND or isinstance(problem, jenkins.NotFoundException):
+        if (status == _NOT_FOUND or isinstance(problem, jenkins.NotFoundException)) and job:
             return ModelOpsError(
-                f"Jenkins job {job!r} not found at {self.url}" if job else f"not found: {action}",
+                f"Jenkins job {job!r} not found at {self.url}",
                 "create it with `mo jenkins sync`, or check --job (folders: 'folder/job')",
+            )
+        if status == _NOT_FOUND:
+            return ModelOpsError(
+                f"Jenkins at {self.url} no longer knows what it was asked to {action}",
+                "Jenkins forgets a queue item about five minutes after its build started",
             )
         detail = f"HTTP {status}" if status else str(problem).splitlines()[0]
         return ModelOpsError(f"Jenkins at {self.url} failed to {action}: {detail}")
@@ -152,7 +157,7 @@ class JenkinsClient:
         """Queue item -> build number -> result, giving up (not cancelling) at the deadline."""
         deadline = time.monotonic() + timeout_seconds
         polls = self._poll_delays(deadline, sleep)
-        with self._explained(f"follow queue item {queue_item} of job {job!r}", job):
+        with self._explained(f"follow queue item {queue_item} of job {job!r}"):
             while True:
                 item = self.server.get_queue_item(queue_item)
                 if item.get("cancelled"):
