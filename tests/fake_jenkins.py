@@ -343,7 +343,7 @@ class FakeJenkins:
 @contextmanager
 def fake_jenkins(users: dict[str, str]) -> Iterator[FakeJenkins]:
     server = _Server(FakeJenkinsState(users))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         host, port = server.server_address[:2]
