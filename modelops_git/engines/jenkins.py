@@ -126,6 +126,8 @@ def _options(task: EngineTask) -> Iterator[str]:
     # Listed first, retry wraps timeout: the timeout is per attempt, as in the spec. Jenkins
     # retries at once: `retry` has no backoff, so the spec's backoff is not applied here.
     if task.retries:
+        if task.backoff_seconds:
+            yield f"// retried at once: Jenkins has no backoff (spec: {task.backoff_seconds:g}s)"
         yield f"retry({task.retries + 1})"
     if task.timeout_seconds is not None:
         yield f"timeout(time: {max(1, round(task.timeout_seconds))}, unit: 'SECONDS')"
