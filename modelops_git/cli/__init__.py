@@ -11,6 +11,7 @@ from modelops_git.cli import (  # noqa: F401 - importing a module registers its 
     argo_commands,
     engine_commands,
     history_commands,
+    jenkins_commands,
     promotion_commands,
     registry_commands,
     run_commands,
