@@ -1,0 +1,1 @@
+"""Promotions: gates, records, providers."""
