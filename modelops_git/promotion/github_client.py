@@ -7,11 +7,11 @@ lost response converges on the same objects instead of creating duplicates.
 from __future__ import annotations
 
 import time
-from functools import partial
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Self, TypeVar, cast
 
 import requests
