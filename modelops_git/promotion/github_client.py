@@ -6,13 +6,14 @@ lost response converges on the same objects instead of creating duplicates.
 
 from __future__ import annotations
 
+import math
 import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Self, TypeVar
 
 import requests
 from github import Auth, Github, GithubException, UnknownObjectException
@@ -135,8 +136,8 @@ class GitHubPromotions:
         self._gh = Github(
             base_url=self.base_url,
             auth=Auth.Token(token),
-            # requests takes float seconds; PyGithub only annotates int.
-            timeout=cast(int, timeout),
+            # PyGithub insists on whole seconds.
+            timeout=max(1, math.ceil(timeout)),
             retry=read_only_retry(sleep),
             per_page=PAGE_SIZE,
             seconds_between_requests=None,
