@@ -122,7 +122,9 @@ class FakeGitHub:
         self.server.daemon_threads = True
         self.server.fake = self  # type: ignore[attr-defined]
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
 
     def __enter__(self) -> FakeGitHub:
@@ -253,9 +255,12 @@ class FakeGitHub:
 
     # -- fault injection ---------------------------------------------------------------------
 
-    def fail_next(self, method: str, rest: str, count: int = 1, status: int = 502) -> None:
+    def fail_next(
+        self, method: str, rest: str, count: int = 1, status: int = 502, message: str = ""
+    ) -> None:
         """Answer the next `count` matching requests with `status` without doing anything."""
-        self._fault(Fault(method, self.path(rest), "fail", count, status))
+        text = message or "Server Error"
+        self._fault(Fault(method, self.path(rest), "fail", count, status, message=text))
 
     def rate_limit_next(
         self,
@@ -317,7 +322,7 @@ class FakeGitHub:
             return handler.reply(401, _error("Bad credentials"))
         fault = self._take_fault(method, path)
         if fault is not None and fault.kind == "fail":
-            return handler.reply(fault.status, _error("Server Error"))
+            return handler.reply(fault.status, _error(fault.message))
         if fault is not None and fault.kind == "limit":
             return handler.reply(fault.status, _error(fault.message), fault.headers)
         if fault is not None and fault.kind == "delay":
@@ -860,6 +865,8 @@ def _custom(resource: str, message: str) -> dict[str, str]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as two writes; with Nagle on, each answer would wait ~40 ms.
+    disable_nagle_algorithm = True
     server: ThreadingHTTPServer
 
     def _serve(self) -> None:
