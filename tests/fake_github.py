@@ -79,6 +79,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     message: str = ""
     seconds: float = 0.0
+    action: Callable[[], object] | None = None
 
 
 def blob_sha(text: str) -> str:
@@ -164,6 +165,17 @@ class FakeGitHub:
                     tree[path] = text
             self.branches[branch] = self._new_commit(tree, [self.branches[branch]], message)
             return self.branches[branch]
+
+    def open_pull(self, head: str, base: str, title: str = "", body: str = "") -> int:
+        """Open a pull request as someone else would; its number."""
+        with self.lock:
+            _, payload, _ = self._create_pull({}, {"head": head, "base": base, "title": title})
+            self.pulls[payload["number"]].body = body
+            return int(payload["number"])
+
+    def make_label(self, name: str) -> None:
+        with self.lock:
+            self._make_label(name)
 
     def file(self, ref: str, path: str) -> str | None:
         with self.lock:
@@ -289,6 +301,10 @@ class FakeGitHub:
     def delay_next(self, method: str, rest: str, seconds: float, count: int = 1) -> None:
         self._fault(Fault(method, self.path(rest), "delay", count, seconds=seconds))
 
+    def before_next(self, method: str, rest: str, action: Callable[[], object]) -> None:
+        """Run `action` just before the next matching request: someone else got there first."""
+        self._fault(Fault(method, self.path(rest), "before", action=action))
+
     def _fault(self, fault: Fault) -> None:
         with self.lock:
             self.faults.append(fault)
@@ -327,6 +343,9 @@ class FakeGitHub:
             return handler.reply(fault.status, _error(fault.message), fault.headers)
         if fault is not None and fault.kind == "delay":
             time.sleep(fault.seconds)
+        if fault is not None and fault.action is not None:
+            with self.lock:
+                fault.action()
         try:
             body = json.loads(raw) if raw else {}
             with self.lock:

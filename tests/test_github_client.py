@@ -129,6 +129,19 @@ def test_a_lost_write_response_then_a_rerun_converges(
     assert fake.history(BRANCH) == ["Promote churn v2", "Initial commit"]
 
 
+def test_a_branch_created_meanwhile_by_someone_else_is_used(
+    fake: FakeGitHub, client: GitHubPromotions
+) -> None:
+    theirs = fake.branches["main"]
+    fake.before_next("POST", "git/refs", lambda: fake.branches.__setitem__(BRANCH, theirs))
+
+    head = client.write_file_on_branch(BRANCH, "main", ENV, NEW, "Promote churn v2")
+
+    assert fake.commits[head].parents == [theirs]
+    assert fake.file(BRANCH, ENV) == NEW
+    assert fake.count("POST", "git/refs") == 1
+
+
 # -- pull requests ----------------------------------------------------------------------------
 
 
@@ -223,6 +236,21 @@ def test_lost_response_on_post_pulls_then_a_rerun_yields_one_pull_request(
     assert fake.count("POST", "pulls") == 1
     assert fake.pulls[pull.number].labels == ["promotion"]
     assert fake.pulls[pull.number].requested_reviewers == ["alice"]
+
+
+def test_a_pull_request_opened_meanwhile_is_reused_and_updated(
+    fake: FakeGitHub, client: GitHubPromotions
+) -> None:
+    client.write_file_on_branch(BRANCH, "main", ENV, NEW, "x")
+    fake.before_next("POST", "pulls", lambda: fake.open_pull(BRANCH, "main", "theirs"))
+    fake.before_next("POST", "labels", lambda: fake.make_label("Promotion"))
+
+    pull = client.open_or_update_pull(BRANCH, "main", "ours", "b", ["promotion"], [], [])
+
+    assert list(fake.pulls) == [pull.number]
+    assert fake.pulls[pull.number].title == "ours"
+    assert fake.pulls[pull.number].labels == ["promotion"]
+    assert [label["name"] for label in fake.labels.values()] == ["Promotion"]
 
 
 def test_find_open_pull_ignores_other_branches_and_closed_pulls(

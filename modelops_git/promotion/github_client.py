@@ -260,7 +260,7 @@ class GitHubPromotions:
 
     def merge(self, number: int, expected_head_sha: str, title: str, message: str) -> str:
         """Merge only if the head is still `expected_head_sha`; the merge commit sha."""
-        pull = self._repo.get_pull(number)
+        pull = self._get_pull(number)
         state = self._call("GET", f"read pull request #{number}", lambda: _pull(pull))
         if state.merged:
             # A re-run after a lost merge response lands here: same head, already merged.
@@ -295,7 +295,7 @@ class GitHubPromotions:
         return result.sha
 
     def close_pull(self, number: int, comment: str) -> None:
-        pull = self._repo.get_pull(number)
+        pull = self._get_pull(number)
         if self._call("GET", f"read pull request #{number}", lambda: pull.state) != "open":
             return
 
@@ -307,6 +307,12 @@ class GitHubPromotions:
         self._call("PATCH", f"close pull request #{number}", lambda: pull.edit(state="closed"))
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def _get_pull(self, number: int) -> GhPullRequest:
+        # Lazy on PyGithub >= 2.9 (the first attribute read fetches it), a GET before that.
+        return self._call(
+            "GET", f"read pull request #{number}", lambda: self._repo.get_pull(number)
+        )
 
     def _find_open(self, head_branch: str, base: str) -> GhPullRequest | None:
         def lookup() -> GhPullRequest | None:
@@ -386,15 +392,20 @@ class GitHubPromotions:
         self._call("PATCH", f"update pull request from {pull.head.ref}", update)
 
     def _add_labels(self, pull: GhPullRequest, labels: list[str]) -> None:
-        have = self._call("GET", "read pull request labels", lambda: {x.name for x in pull.labels})
-        missing = [label for label in dict.fromkeys(labels) if label not in have]
+        # GitHub compares label names without case.
+        have = self._call(
+            "GET", "read pull request labels", lambda: {x.name.lower() for x in pull.labels}
+        )
+        missing = [label for label in dict.fromkeys(labels) if label.lower() not in have]
         if not missing:
             return
         known = self._call(
-            "GET", "read repository labels", lambda: {x.name for x in self._repo.get_labels()}
+            "GET",
+            "read repository labels",
+            lambda: {x.name.lower() for x in self._repo.get_labels()},
         )
         for label in missing:
-            if label not in known:
+            if label.lower() not in known:
                 self._create_label(label)
         self._call("POST", "label the pull request", lambda: pull.add_to_labels(*missing))
 
