@@ -20,6 +20,7 @@ from github import Auth, Github, GithubException, UnknownObjectException
 from github.ContentFile import ContentFile
 from github.PullRequest import PullRequest as GhPullRequest
 from github.PullRequestReview import PullRequestReview
+from github.Repository import Repository
 from github.Requester import Requester
 from urllib3.exceptions import (
     MaxRetryError,
@@ -143,9 +144,9 @@ class GitHubPromotions:
             seconds_between_requests=None,
             # GitHub asks for a pause between writes to stay clear of secondary rate limits.
             seconds_between_writes=write_interval or None,
-            lazy=True,
         )
-        self._repo = self._gh.get_repo(repo)
+        self._repo_url = f"{self.base_url}/repos/{repo}"
+        self._repository: Repository | None = None
         self._requester: Requester = self._gh.requester
 
     def close(self) -> None:
@@ -160,14 +161,19 @@ class GitHubPromotions:
     # -- reads -------------------------------------------------------------------------------
 
     def default_branch(self) -> str:
-        return self._call("GET", f"read repository {self.repo}", lambda: self._repo.default_branch)
+        return self._repo.default_branch
 
     def branch_sha(self, branch: str) -> str | None:
+        # The exact-match endpoint: the legacy /git/refs/{ref} that older PyGithub calls
+        # answers a list of refs that merely start with the name.
+        url = f"{self._repo_url}/git/ref/heads/{urllib.parse.quote(branch)}"
+
         def lookup() -> str | None:
             try:
-                return self._repo.get_git_ref(f"heads/{branch}").object.sha
+                _, data = self._requester.requestJsonAndCheck("GET", url)
             except UnknownObjectException:
                 return None
+            return str(data["object"]["sha"])
 
         return self._call("GET", f"look up branch {branch}", lookup)
 
@@ -179,7 +185,7 @@ class GitHubPromotions:
 
     def reviews(self, number: int) -> list[Review]:
         def read() -> list[Review]:
-            return [_review(item) for item in self._repo.get_pull(number).get_reviews()]
+            return [_review(item) for item in self._get_pull(number).get_reviews()]
 
         return self._call("GET", f"read reviews of pull request #{number}", read)
 
@@ -308,8 +314,15 @@ class GitHubPromotions:
 
     # -- helpers -----------------------------------------------------------------------------
 
+    @property
+    def _repo(self) -> Repository:
+        """The repository, read once (which also checks the token and the name)."""
+        if self._repository is None:
+            what = f"read repository {self.repo}"
+            self._repository = self._call("GET", what, lambda: self._gh.get_repo(self.repo))
+        return self._repository
+
     def _get_pull(self, number: int) -> GhPullRequest:
-        # Lazy on PyGithub >= 2.9 (the first attribute read fetches it), a GET before that.
         return self._call(
             "GET", f"read pull request #{number}", lambda: self._repo.get_pull(number)
         )
@@ -444,7 +457,7 @@ class GitHubPromotions:
 
     def _get_paged(self, path: str, key: str | None, what: str) -> list[dict[str, Any]]:
         """Every item of a paginated endpoint: the page itself (key None) or page[key]."""
-        url = f"{self._repo.url}{path}"
+        url = f"{self._repo_url}{path}"
         items: list[dict[str, Any]] = []
         page = 1
         while True:
