@@ -384,6 +384,8 @@ class FakeGitHub:
             ("GET", r"branches/(.+)", self._get_branch),
             ("GET", r"git/ref/heads/(.+)", self._get_ref),
             ("POST", r"git/refs", self._create_ref),
+            ("PATCH", r"git/refs/heads/(.+)", self._update_ref),
+            ("GET", r"compare/(.+)\.\.\.(.+)", self._compare),
             ("GET", r"contents/(.+)", self._get_contents),
             ("PUT", r"contents/(.+)", self._put_contents),
             ("GET", r"pulls", self._list_pulls),
@@ -608,6 +610,43 @@ class FakeGitHub:
             raise ApiError(422, "Reference already exists")
         self.branches[name] = sha
         return 201, self._ref_json(name), {}
+
+    def _update_ref(self, query: dict[str, str], body: Any, name: str) -> Any:
+        if name not in self.branches:
+            raise ApiError(422, "Reference does not exist")
+        sha = str(body.get("sha", ""))
+        if sha not in self.commits:
+            raise ApiError(422, "Object does not exist")
+        if not body.get("force") and self.branches[name] not in self._ancestors(sha):
+            raise ApiError(422, "Update is not a fast forward")
+        self.branches[name] = sha
+        return self._ref_json(name)
+
+    def _compare(self, query: dict[str, str], body: Any, base: str, head: str) -> Any:
+        base_sha, head_sha = self._resolve(base), self._resolve(head)
+        base_line, head_line = self._ancestors(base_sha), self._ancestors(head_sha)
+        fork = next(sha for sha in head_line if sha in base_line)
+        ahead = len(set(head_line) - set(base_line))
+        behind = len(set(base_line) - set(head_line))
+        if base_sha == head_sha:
+            status = "identical"
+        elif fork == head_sha:
+            status = "behind"
+        elif fork == base_sha:
+            status = "ahead"
+        else:
+            status = "diverged"
+        return {
+            "url": f"{self._api}/compare/{base}...{head}",
+            "status": status,
+            "ahead_by": ahead,
+            "behind_by": behind,
+            "total_commits": ahead,
+            "base_commit": self._commit_json(base_sha),
+            "merge_base_commit": self._commit_json(fork),
+            "commits": [],
+            "files": [],
+        }
 
     def _get_contents(self, query: dict[str, str], body: Any, path: str) -> Any:
         ref = query.get("ref", self.default)

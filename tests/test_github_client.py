@@ -93,6 +93,42 @@ def test_write_file_on_an_existing_branch_adds_a_commit_on_its_head(
     assert fake.commits[second].parents == [first]
     assert fake.file(BRANCH, ENV) == "models:\n  churn: v3\n"
     assert fake.count("POST", "git/refs") == 1
+    assert fake.count("PATCH", f"git/refs/heads/{BRANCH}") == 0
+
+
+def test_a_branch_left_from_a_merged_promotion_restarts_from_the_base(
+    fake: FakeGitHub, client: GitHubPromotions
+) -> None:
+    first = promote(client)
+    client.merge(first.number, first.head_sha, "v2", "")
+    fake.push("main", {"README.md": "changed on main since\n"})
+    v3 = "models:\n  churn: v3\n"
+
+    head = client.write_file_on_branch(BRANCH, "main", ENV, v3, "Promote churn v3")
+    second = client.open_or_update_pull(BRANCH, "main", "v3", "", [], [], [])
+    client.merge(second.number, head, "v3", "")
+
+    assert fake.history(BRANCH) == ["Promote churn v3", "push", "v2", "Initial commit"]
+    assert second.number != first.number
+    assert fake.file("main", ENV) == v3
+    assert fake.file("main", "README.md") == "changed on main since\n"
+    assert fake.count("PATCH", f"git/refs/heads/{BRANCH}") == 1
+
+
+def test_a_commit_pushed_while_restarting_the_branch_is_not_lost(
+    fake: FakeGitHub, client: GitHubPromotions
+) -> None:
+    first = promote(client)
+    client.merge(first.number, first.head_sha, "v2", "")
+    fake.push("main", {"README.md": "changed on main since\n"})
+    fake.before_next(
+        "PATCH", f"git/refs/heads/{BRANCH}", lambda: fake.push(BRANCH, {"notes.md": "mine\n"})
+    )
+
+    with pytest.raises(ModelOpsError, match="Update is not a fast forward"):
+        client.write_file_on_branch(BRANCH, "main", ENV, NEW, "again")
+
+    assert fake.file(BRANCH, "notes.md") == "mine\n"
 
 
 def test_write_file_creates_a_file_the_branch_does_not_have(

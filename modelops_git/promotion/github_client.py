@@ -233,13 +233,12 @@ class GitHubPromotions:
         """Make `path` on `branch` hold `text`, branching from `base_branch`; the branch head."""
         head = self.branch_sha(branch)
         if head is None:
-            base_sha = self.branch_sha(base_branch)
-            if base_sha is None:
-                raise ModelOpsError(
-                    f"branch {base_branch} not found in {self.repo}",
-                    "check the base branch name (the environment's branch on GitHub)",
-                )
-            head = self._create_branch(branch, base_sha)
+            head = self._create_branch(branch, self._base_sha(base_branch))
+        elif self._compare(base_branch, head) == "behind":
+            # Left from an earlier promotion that was merged: restart it from the base, or its old
+            # copy of the file would conflict with what the base has now. A fast-forward, so a
+            # commit pushed there meanwhile makes GitHub refuse rather than lose it.
+            head = self._move_branch(branch, self._base_sha(base_branch))
         current = self._read_file(path, branch)
         if current is not None and current[1] == text:
             return head
@@ -338,6 +337,28 @@ class GitHubPromotions:
             return None
 
         return self._call("GET", f"look up pull requests from {head_branch}", lookup)
+
+    def _base_sha(self, base_branch: str) -> str:
+        sha = self.branch_sha(base_branch)
+        if sha is None:
+            raise ModelOpsError(
+                f"branch {base_branch} not found in {self.repo}",
+                "check the base branch name (the environment's branch on GitHub)",
+            )
+        return sha
+
+    def _compare(self, base: str, head_sha: str) -> str:
+        """GitHub's word for `head_sha` against `base`: ahead, behind, identical or diverged."""
+        url = f"{self._repo_url}/compare/{urllib.parse.quote(base)}...{head_sha}"
+        request = partial(self._requester.requestJsonAndCheck, "GET", url)
+        return str(self._call("GET", f"compare {head_sha[:12]} with {base}", request)[1]["status"])
+
+    def _move_branch(self, branch: str, sha: str) -> str:
+        url = f"{self._repo_url}/git/refs/heads/{urllib.parse.quote(branch)}"
+        body = {"sha": sha, "force": False}
+        request = partial(self._requester.requestJsonAndCheck, "PATCH", url, input=body)
+        self._call("PATCH", f"move branch {branch} to {sha[:12]}", request)
+        return sha
 
     def _create_branch(self, branch: str, sha: str) -> str:
         try:
