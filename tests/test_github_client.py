@@ -8,6 +8,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
+import requests
+from github import Auth, Github
 
 from modelops_git.errors import ModelOpsError
 from modelops_git.promotion.github_client import GitHubPromotions, PullRequest
@@ -692,3 +694,20 @@ def test_live_github_round_trip() -> None:
             github.close_pull(pull.number, "mo live test: closing")
             github._repo.get_git_ref(f"heads/{branch}").delete()
         assert github.find_open_pull(branch, default) is None
+
+
+def test_the_fake_answers_pygithub_and_refuses_missing_credentials(fake: FakeGitHub) -> None:
+    gh = Github(base_url=fake.base_url, auth=Auth.Token(fake.token), retry=None)
+    repo = gh.get_repo(fake.repo)
+    fake.push("main", {"environments/qa.yaml": "a: 1\n"})
+
+    assert repo.get_branch("main").commit.sha == fake.branches["main"]
+    assert repo.get_git_ref("heads/main").object.sha == fake.branches["main"]
+    listing = repo.get_contents("environments", ref="main")
+    assert isinstance(listing, list)
+    assert sorted(item.path for item in listing) == [ENV, "environments/qa.yaml"]
+    assert repo.compare("main", "main").status == "identical"
+    gh.close()
+
+    answer = requests.get(f"{fake.base_url}/repos/{fake.repo}", timeout=5)
+    assert (answer.status_code, answer.json()["message"]) == (401, "Requires authentication")
