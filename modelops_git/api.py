@@ -283,36 +283,66 @@ def promote(
     to_env: str,
     model: str | None,
     version: str | None,
+    provider: str = "local",
 ) -> dict[str, Any]:
-    """Open a promotion (gates first); with `auto: true` and no approvals, merge it too."""
-    from modelops_git.promotion import merging
+    """Open a promotion (gates first) on the provider; with `auto: true` and no approvals,
+    merge it too."""
     from modelops_git.promotion.opening import PromoteRequest, open_promotion
 
     project = open_project(cwd)
-    opened = open_promotion(project, PromoteRequest(from_env, to_env, model, version))
+    request = PromoteRequest(from_env, to_env, model, version)
+    if provider == "github":
+        from modelops_git.promotion.github_provider import promote_on_github
+
+        opened = promote_on_github(project, request)
+    else:
+        opened = open_promotion(project, request)
     result = opened.to_data()
     policy = project.environment(to_env).promotion
     if opened.created and policy.auto and opened.record.required_approvals == 0:
-        result["merged"] = merging.merge(project, opened.record.id, merged_by="auto")
+        result["merged"] = _merge_record(project, opened.record.id, "auto")
     return result
 
 
-def promotion_status(cwd: Path, promotion_id: str) -> dict[str, Any]:
-    from modelops_git.promotion.merging import status_of
+def _merge_record(project: Project, promotion_id: str, merged_by: str | None) -> dict[str, Any]:
+    """Merge where the promotion is reviewed: here, or on GitHub."""
+    from modelops_git.promotion import merging
 
-    return status_of(open_project(cwd), promotion_id)
+    record = merging.open_record(project.root, promotion_id)
+    if record.provider == "github":
+        from modelops_git.promotion.github_provider import merge_on_github
+
+        return merge_on_github(project, record)
+    return merging.merge(project, promotion_id, merged_by)
+
+
+def promotion_status(cwd: Path, promotion_id: str) -> dict[str, Any]:
+    from modelops_git.promotion.merging import known_record, status_of
+
+    project = open_project(cwd)
+    record = known_record(project.root, promotion_id)
+    if record.provider == "github" and record.status == "open":
+        from modelops_git.promotion.github_provider import status_on_github
+
+        return status_on_github(project, record)
+    return status_of(project, promotion_id)
 
 
 def review(cwd: Path, promotion_id: str, state: str, message: str) -> dict[str, Any]:
+    from modelops_git.promotion.merging import open_record
     from modelops_git.promotion.merging import review as record_review
 
-    return record_review(open_project(cwd), promotion_id, state, message)
+    project = open_project(cwd)
+    record = open_record(project.root, promotion_id)
+    if record.provider == "github":
+        raise ModelOpsError(
+            f"{promotion_id} is reviewed on GitHub, not here", f"review it at {record.pull_request}"
+        )
+    return record_review(project, promotion_id, state, message)
 
 
 def merge(cwd: Path, promotion_id: str) -> dict[str, Any]:
-    from modelops_git.promotion.merging import merge as merge_promotion
-
-    return merge_promotion(open_project(cwd), promotion_id)
+    return _merge_record(open_project(cwd), promotion_id, None)
 
 
 def close_promotion(cwd: Path, promotion_id: str, reason: str) -> dict[str, Any]:
@@ -330,14 +360,13 @@ def sync(cwd: Path) -> dict[str, Any]:
 def rollback(
     cwd: Path, env: str, model: str | None, to_version: str | None, reason: str
 ) -> dict[str, Any]:
-    from modelops_git.promotion import merging
     from modelops_git.promotion.rollback import rollback as open_rollback
 
     project = open_project(cwd)
     opened = open_rollback(project, env, model, to_version, reason)
     result = opened.to_data()
     if opened.created and opened.record.required_approvals == 0:
-        result["merged"] = merging.merge(project, opened.record.id)
+        result["merged"] = _merge_record(project, opened.record.id, None)
     return result
 
 

@@ -19,6 +19,7 @@ ModelOption = Annotated[
 
 class Provider(StrEnum):
     local = "local"
+    github = "github"
 
 
 @app.command()
@@ -32,7 +33,12 @@ def promote(
         str | None, typer.Option("--version", help="Version (default: what FROM pins).")
     ] = None,
     provider: Annotated[
-        Provider, typer.Option("--provider", help="Where the review happens.")
+        Provider,
+        typer.Option(
+            "--provider",
+            help="Where the review happens: local (git refs, `mo review`) or github (a pull "
+            "request; MO_GITHUB_REPO or the origin remote, MO_GITHUB_TOKEN or GITHUB_TOKEN).",
+        ),
     ] = Provider.local,
     json: JsonOption = False,
 ) -> None:
@@ -42,7 +48,7 @@ def promote(
         _promotion_action(source, target, json)
         return
     try:
-        result = api.promote(Path.cwd(), source, target, model, version)
+        result = api.promote(Path.cwd(), source, target, model, version, provider.value)
     except ModelOpsError as problem:
         results = getattr(problem, "results", None)
         if results is not None:
