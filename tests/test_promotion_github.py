@@ -111,7 +111,7 @@ def test_pull_request_reviews_rules_and_merge(
 def test_failures_at_each_step_converge_to_one_branch_pull_request_and_record(
     project: Path,
     mo: Mo,
-    github: FakeGitHub,  # noqa: F811
+    github: FakeGitHub,
 ) -> None:
     github.fail_next("POST", "pulls", status=502)
     failed = mo("promote", "staging", "prod", "--provider", "github")
