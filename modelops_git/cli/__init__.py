@@ -10,6 +10,7 @@ import typer
 from modelops_git import __version__, output
 from modelops_git.cli import (  # noqa: F401 - importing a module registers its commands
     engine_commands,
+    github_commands,
     history_commands,
     registry_commands,
     run_commands,

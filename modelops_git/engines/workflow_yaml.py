@@ -1,0 +1,103 @@
+"""Block-style YAML for CI workflow files: plain data plus two things workflow files need and
+generic dumpers do not write, comments after a value (the version of a pinned action) and
+literal `|` blocks for scripts.
+
+Strings that could read back as anything else (a number, a boolean, a comment, a mapping) are
+quoted: single-quoted when they are one line of printable ASCII, else as JSON strings, which
+are valid YAML double-quoted scalars.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Block", "Commented", "dump_workflow"]
+
+_PLAIN = re.compile(r"([A-Za-z_/$(]|\./)[A-Za-z0-9_/.$(){}!&|=<>',\[\]\"*@%+~?^;\\ -]*")
+_ONE_LINE = re.compile(r"[\x20-\x7e]*")
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_RESERVED = re.compile(r"(?i)y|n|yes|no|on|off|true|false|null")
+# Workflow files say `on:` by convention; GitHub reads YAML 1.2, where it is a plain string.
+_PLAIN_KEYS = frozenset({"on"})
+
+
+@dataclass(frozen=True)
+class Commented:
+    """A plain value with a comment after it, such as a pinned action and its version."""
+
+    value: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class Block:
+    """A multi-line script, written as a literal block so it reads as it runs."""
+
+    text: str
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    if _plain_ok(text):
+        return text
+    if _ONE_LINE.fullmatch(text):
+        return "'" + text.replace("'", "''") + "'"
+    return json.dumps(text)
+
+
+def _plain_ok(text: str) -> bool:
+    if not _PLAIN.fullmatch(text) or text != text.strip() or _RESERVED.fullmatch(text):
+        return False
+    return ": " not in text and " #" not in text and not text.endswith(":")
+
+
+def _key(key: str) -> str:
+    if key in _PLAIN_KEYS or (_KEY.fullmatch(key) and not _RESERVED.fullmatch(key)):
+        return key
+    return json.dumps(key)
+
+
+def _lines(data: dict[str, Any], indent: str, out: list[str]) -> None:
+    for key, value in data.items():
+        _value(f"{indent}{_key(key)}:", value, indent + "  ", out)
+
+
+def _value(label: str, value: Any, inner: str, out: list[str]) -> None:
+    if isinstance(value, dict) and value:
+        out.append(label)
+        _lines(value, inner, out)
+    elif isinstance(value, list) and value:
+        out.append(label)
+        for item in value:
+            _item(item, inner, out)
+    elif isinstance(value, dict | list):
+        out.append(f"{label} {'{}' if isinstance(value, dict) else '[]'}")
+    elif isinstance(value, Commented):
+        out.append(f"{label} {_scalar(value.value)} # {' '.join(value.comment.split())}")
+    elif isinstance(value, Block):
+        out.append(f"{label} |")
+        out.extend(f"{inner}{line}" if line else "" for line in value.text.splitlines())
+    else:
+        out.append(f"{label} {_scalar(value)}")
+
+
+def _item(item: Any, indent: str, out: list[str]) -> None:
+    if isinstance(item, dict) and item:
+        first, *rest = item.items()
+        _value(f"{indent}- {_key(first[0])}:", first[1], indent + "    ", out)
+        _lines(dict(rest), indent + "  ", out)
+    else:
+        out.append(f"{indent}- {_scalar(item)}")
+
+
+def dump_workflow(data: dict[str, Any], header: str = "") -> str:
+    out = [f"# {line}" if line else "#" for line in header.splitlines()]
+    _lines(data, "", out)
+    return "\n".join(out) + "\n"
