@@ -323,6 +323,8 @@ def _artifact(pipeline: str, task: str) -> str:
 def _upload_outs(pipeline: str, task: str, outs: tuple[str, ...]) -> dict[str, Any]:
     # modelops.yaml sits at the repository root: with it among the paths, the artifact keeps
     # paths relative to the root (upload-artifact roots it at the paths' common ancestor).
+    for out in outs:
+        _check_artifact_path(task, out)
     paths = "\n".join(["modelops.yaml", *sorted(outs)]) + "\n"
     return {
         "name": "Upload outs",
@@ -335,6 +337,16 @@ def _upload_outs(pipeline: str, task: str, outs: tuple[str, ...]) -> dict[str, A
             "retention-days": 7,
         },
     }
+
+
+def _check_artifact_path(task: str, out: str) -> None:
+    """upload-artifact reads one path per line, trims them and excludes `!` lines (and
+    YAML also breaks lines at U+2028 and U+0085)."""
+    if len(out.splitlines()) != 1 or out != out.strip() or out.startswith("!"):
+        raise ModelOpsError(
+            f"task {task!r}: out {out!r} cannot be passed between GitHub Actions jobs",
+            "rename it: no line breaks, no spaces around it and no leading '!'",
+        )
 
 
 def _sync_job(settings: WorkflowSettings) -> dict[str, Any]:

@@ -18,6 +18,8 @@ __all__ = ["Block", "Commented", "dump_workflow"]
 
 _PLAIN = re.compile(r"([A-Za-z_/$(]|\./)[A-Za-z0-9_/.$(){}!&|=<>',\[\]\"*@%+~?^;\\ -]*")
 _ONE_LINE = re.compile(r"[\x20-\x7e]*")
+# Lines of printable ASCII, the first not indented: anything else is quoted instead.
+_BLOCK_TEXT = re.compile(r"[\x21-\x7e][\x20-\x7e]*(\n[\x20-\x7e]*)*\n")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _RESERVED = re.compile(r"(?i)y|n|yes|no|on|off|true|false|null")
 # Workflow files say `on:` by convention; GitHub reads YAML 1.2, where it is a plain string.
@@ -81,9 +83,11 @@ def _value(label: str, value: Any, inner: str, out: list[str]) -> None:
         out.append(f"{label} {'{}' if isinstance(value, dict) else '[]'}")
     elif isinstance(value, Commented):
         out.append(f"{label} {_scalar(value.value)} # {' '.join(value.comment.split())}")
-    elif isinstance(value, Block):
+    elif isinstance(value, Block) and _BLOCK_TEXT.fullmatch(value.text):
         out.append(f"{label} |")
         out.extend(f"{inner}{line}" if line else "" for line in value.text.splitlines())
+    elif isinstance(value, Block):
+        out.append(f"{label} {json.dumps(value.text)}")
     else:
         out.append(f"{label} {_scalar(value)}")
 
