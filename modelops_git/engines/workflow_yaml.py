@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["Block", "Commented", "dump_workflow"]
@@ -46,7 +47,12 @@ def _scalar(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
-    text = str(value)
+    return _string(str(value))
+
+
+# Workflows repeat the same keys and values in every job: each is quoted once.
+@lru_cache(maxsize=4096)
+def _string(text: str) -> str:
     if _plain_ok(text):
         return text
     if _ONE_LINE.fullmatch(text):
@@ -60,6 +66,7 @@ def _plain_ok(text: str) -> bool:
     return ": " not in text and " #" not in text and not text.endswith(":")
 
 
+@lru_cache(maxsize=1024)
 def _key(key: str) -> str:
     if key in _PLAIN_KEYS or (_KEY.fullmatch(key) and not _RESERVED.fullmatch(key)):
         return key
@@ -72,7 +79,9 @@ def _lines(data: dict[str, Any], indent: str, out: list[str]) -> None:
 
 
 def _value(label: str, value: Any, inner: str, out: list[str]) -> None:
-    if isinstance(value, dict) and value:
+    if type(value) is str:
+        out.append(f"{label} {_string(value)}")
+    elif isinstance(value, dict) and value:
         out.append(label)
         _lines(value, inner, out)
     elif isinstance(value, list) and value:
