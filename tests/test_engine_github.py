@@ -351,7 +351,15 @@ def test_hostile_values_arrive_as_data_and_never_as_code(value: str) -> None:
     job = workflow["jobs"]["train_fit"]
     assert github_value(job["env"]["GREETING"]) == value
     jobs_table = workflow["jobs"]["affected"]["steps"][-1]["env"]["MO_JOBS"]
-    assert json.loads(github_value(jobs_table)) == {"train_fit": ["train", "fit", [value]]}
+    assert json.loads(github_value(jobs_table)) == {
+        "train_fit": {
+            "pipeline": "train",
+            "task": "fit",
+            "branches": [value],
+            "needs": [],
+            "outs": [safe_out],
+        }
+    }
     upload = next(s for s in job["steps"] if "upload-artifact" in s.get("uses", ""))
     assert github_value(upload["with"]["path"]).split("\n") == ["modelops.yaml", safe_out, ""]
 

@@ -47,12 +47,20 @@ def _outputs(root: Path, **github: str) -> dict[str, Any]:
     return {key: json.loads(value) for key, value in affected_outputs(env, root).items()}
 
 
-def test_a_changed_task_runs_with_what_depends_on_it(history: tuple[Path, str]) -> None:
-    root, base = history
+def _change_train_b(root: Path) -> None:
     spec = yaml.safe_load((root / "modelops.yaml").read_text())
     spec["pipelines"]["train"]["tasks"]["train-b"]["cmd"] = "cp data.txt b.txt && true"
     (root / "modelops.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     _commit(root, "change train-b")
+
+
+def test_a_changed_task_runs_with_what_depends_on_it(history: tuple[Path, str]) -> None:
+    root, base = history
+    # outs a fresh checkout has: data.txt in git, a.txt behind a DVC pointer
+    (root / "data.txt").write_text("data\n")
+    (root / "a.txt.dvc").write_text("outs:\n- md5: 0\n  path: a.txt\n")
+    base = _commit(root, "outs in git and DVC")
+    _change_train_b(root)
     found = _outputs(
         root,
         MO_BASE_SHA=base,
@@ -64,6 +72,16 @@ def test_a_changed_task_runs_with_what_depends_on_it(history: tuple[Path, str]) 
     assert found["on_branch"] == ["train_evaluate"]
     assert found["matrix"] == {"include": [{"pipeline": "train"}]}
     assert found["environments_changed"] is False
+
+
+def test_upstream_tasks_run_when_a_fresh_checkout_lacks_their_outs(
+    history: tuple[Path, str],
+) -> None:
+    root, base = history
+    _change_train_b(root)
+    found = _outputs(root, MO_BASE_SHA=base, GITHUB_EVENT_NAME="pull_request")
+    # evaluate reads a.txt and b.txt, b.txt's task reads data.txt: none is in git or DVC
+    assert found["tasks"] == ALL
 
 
 def test_nothing_changed_runs_nothing(history: tuple[Path, str]) -> None:

@@ -197,13 +197,22 @@ def check_action_reference(reference: str) -> None:
     )
 
 
-def _job_table(graphs: list[EngineGraph], ids: Mapping[tuple[str, str], str]) -> str:
-    """Job id -> [pipeline, task, branch globs]: what the helper jobs decide and report on."""
-    table = {
-        ids[graph.pipeline, task.name]: [graph.pipeline, task.name, list(task.branches)]
-        for graph in graphs
-        for task in graph.tasks
-    }
+def _job_table(
+    graphs: list[EngineGraph],
+    ids: Mapping[tuple[str, str], str],
+    outs: Mapping[str, Mapping[str, tuple[str, ...]]] | None = None,
+) -> str:
+    """Job id -> its task, and with `outs`, what the affected job decides on: branch globs,
+    upstream jobs and outs."""
+    table: dict[str, dict[str, Any]] = {}
+    for graph in graphs:
+        for task in graph.tasks:
+            entry: dict[str, Any] = {"pipeline": graph.pipeline, "task": task.name}
+            if outs is not None:
+                entry["branches"] = list(task.branches)
+                entry["needs"] = [ids[graph.pipeline, need] for need in task.needs]
+                entry["outs"] = list(outs.get(graph.pipeline, {}).get(task.name, ()))
+            table[ids[graph.pipeline, task.name]] = entry
     return json.dumps(dict(sorted(table.items())), separators=(",", ":"))
 
 
@@ -226,7 +235,7 @@ def _affected_job(
                 "name": "Affected tasks",
                 "id": "affected",
                 "env": {
-                    "MO_JOBS": escape_expressions(_job_table(graphs, ids)),
+                    "MO_JOBS": escape_expressions(_job_table(graphs, ids, settings.outs)),
                     "MO_ENV": env or "",
                     "MO_BASE_SHA": (
                         "${{ github.event.pull_request.base.sha || github.event.before }}"

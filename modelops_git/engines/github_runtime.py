@@ -28,11 +28,11 @@ _FAILED = ("failure", "cancelled")
 def affected_outputs(environ: Mapping[str, str], root: Path) -> dict[str, str]:
     """Job ids to run: the tasks `mo affected` reports since the base commit (every task when
     there is no base: a manual run, a new branch, a base no longer in the history), limited
-    to the pipeline asked for, and, for tasks with `when.branches`, whether the branch allows
-    them. A pull request runs on a detached merge commit, where `mo run-task` sees no branch,
-    so there no branch condition holds either."""
-    jobs: dict[str, list[Any]] = json.loads(environ["MO_JOBS"])
-    by_task = {(pipeline, task): job for job, (pipeline, task, _) in jobs.items()}
+    to the pipeline asked for, with the upstream tasks whose outs a fresh runner lacks; and,
+    for tasks with `when.branches`, whether the branch allows them. A pull request runs on a
+    detached merge commit, where `mo run-task` sees no branch, so there none does."""
+    jobs: dict[str, dict[str, Any]] = json.loads(environ["MO_JOBS"])
+    by_task = {(entry["pipeline"], entry["task"]): job for job, entry in jobs.items()}
     base = environ.get("MO_BASE_SHA", "")
     changed: list[str] = []
     if _compare_with_base(environ, root, base):
@@ -40,24 +40,47 @@ def affected_outputs(environ: Mapping[str, str], root: Path) -> dict[str, str]:
 
         data = affected(root, base, None, "rev", environ.get("MO_ENV") or None).as_data()
         changed = data["changed_files"]
-        chosen = [by_task[key] for key in _task_keys(data) if key in by_task]
+        chosen = {by_task[key] for key in _task_keys(data) if key in by_task}
     else:
-        chosen = list(jobs)
+        chosen = set(jobs)
     wanted = environ.get("MO_PIPELINE_INPUT") or "all"
-    chosen = sorted(job for job in set(chosen) if wanted in ("all", jobs[job][0]))
+    chosen = {job for job in chosen if wanted in ("all", jobs[job]["pipeline"])}
+    chosen = _with_missing_inputs(chosen, jobs, root)
     branch = _branch(environ)
     on_branch = [
         job
-        for job, (_, _, globs) in sorted(jobs.items())
-        if globs and branch is not None and any(fnmatch(branch, glob) for glob in globs)
+        for job, entry in sorted(jobs.items())
+        if entry["branches"]
+        and branch is not None
+        and any(fnmatch(branch, glob) for glob in entry["branches"])
     ]
-    pipelines = sorted({jobs[job][0] for job in chosen})
+    pipelines = sorted({jobs[job]["pipeline"] for job in chosen})
     return {
-        "tasks": json.dumps(chosen),
+        "tasks": json.dumps(sorted(chosen)),
         "on_branch": json.dumps(on_branch),
         "matrix": json.dumps({"include": [{"pipeline": name} for name in pipelines]}),
         "environments_changed": json.dumps(any(_is_environment(path) for path in changed)),
     }
+
+
+def _with_missing_inputs(chosen: set[str], jobs: Mapping[str, Any], root: Path) -> set[str]:
+    """Each job starts from a fresh checkout: an upstream job whose outs are neither in git
+    nor behind a `.dvc` pointer (which `mo run-task` pulls) runs too, or its dependents would
+    miss their inputs."""
+    result = set(chosen)
+    pending = list(chosen)
+    while pending:
+        for need in jobs[pending.pop()]["needs"]:
+            if need not in result and not all(
+                _in_checkout(root, out) for out in jobs[need]["outs"]
+            ):
+                result.add(need)
+                pending.append(need)
+    return result
+
+
+def _in_checkout(root: Path, out: str) -> bool:
+    return (root / out).exists() or (root / f"{out}.dvc").is_file()
 
 
 def _compare_with_base(environ: Mapping[str, str], root: Path, base: str) -> bool:
@@ -85,14 +108,15 @@ def _is_environment(path: str) -> bool:
 
 def summary(environ: Mapping[str, str]) -> tuple[str, bool]:
     """Markdown for the run's summary page, and whether every job that ran succeeded."""
-    jobs: dict[str, list[Any]] = json.loads(environ["MO_JOBS"])
+    jobs: dict[str, dict[str, str]] = json.loads(environ["MO_JOBS"])
     results: dict[str, Any] = json.loads(environ.get("MO_RESULTS") or "{}")
     lines = ["## modelops", ""]
     for label, variable in (("Event", "MO_TRIGGER_EVENT"), ("Reason", "MO_TRIGGER_REASON")):
         if environ.get(variable):
             lines.append(f"{label}: {_markdown_text(environ[variable])}")
     lines += ["", "| pipeline | task | result |", "|---|---|---|"]
-    for job, (pipeline, task, _) in sorted(jobs.items(), key=lambda item: item[1][:2]):
+    for job, entry in sorted(jobs.items(), key=lambda item: (item[1]["pipeline"], item[1]["task"])):
+        pipeline, task = entry["pipeline"], entry["task"]
         result = str(results.get(job, {}).get("result", "not run"))
         lines.append(f"| {pipeline} | {task} | {result} |")
     ok = all(
