@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from modelops_git.engines.github_actions import job_ids
+from modelops_git.engines.github_actions import job_ids, render_workflow
 from modelops_git.engines.github_api import github_workflow
 from modelops_git.engines.github_runtime import affected_outputs, main, summary
 from tests.conftest import git
@@ -174,22 +174,20 @@ def _results(**results: str) -> str:
 
 def test_summary_lists_every_task_and_fails_when_a_job_failed(history: tuple[Path, str]) -> None:
     root, _ = history
-    jobs = _step_env(root)["MO_JOBS"]
+    jobs = {"MO_JOBS_1": _step_env(root)["MO_JOBS_1"]}
     results = {job: "success" for job in ALL} | {"train_evaluate": "skipped", "affected": "success"}
-    text, ok = summary({"MO_JOBS": jobs, "MO_RESULTS": _results(**results)})
+    text, ok = summary({**jobs, "MO_RESULTS": _results(**results)})
     assert ok
     assert "| train | evaluate | skipped |" in text
     assert "| train | train-a | success |" in text
-    _, ok = summary(
-        {"MO_JOBS": jobs, "MO_RESULTS": _results(**{**results, "train_report": "failure"})}
-    )
+    _, ok = summary({**jobs, "MO_RESULTS": _results(**{**results, "train_report": "failure"})})
     assert not ok
 
 
 @pytest.mark.parametrize("hostile", HOSTILE_STRINGS + ("| a | b |\n## heading\n<script>",))
 def test_summary_shows_the_reason_as_text(history: tuple[Path, str], hostile: str) -> None:
     root, _ = history
-    env = {"MO_JOBS": _step_env(root)["MO_JOBS"], "MO_TRIGGER_REASON": hostile}
+    env = {"MO_JOBS_1": _step_env(root)["MO_JOBS_1"], "MO_TRIGGER_REASON": hostile}
     text, _ = summary(env)
     (line,) = [line for line in text.splitlines() if line.startswith("Reason: ")]
     for markup in ("<", ">", "|", "`", "[", "\n"):
@@ -296,3 +294,21 @@ def test_job_ids_stay_unique_where_github_ignores_case() -> None:
         ("p", "a-b"): "p_a-b-2",
         ("p", "9"): "p_9",
     }
+
+
+def test_a_large_job_table_is_split_into_environment_strings_linux_accepts() -> None:
+    from modelops_git.engines.github_runtime import job_table
+    from modelops_git.engines.graph import EngineGraph, EngineTask
+
+    tasks = tuple(
+        EngineTask(f"task-{n:04d}-{'x' * 90}", (), ("mo",), 0, 0.0, (), None, ("main",))
+        for n in range(700)
+    )
+    text = render_workflow([EngineGraph("p", None, tasks)])
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # fast: only strings are read
+    env = yaml.load(text, Loader=loader)["jobs"]["affected"]["steps"][-1]["env"]
+    chunks = [key for key in env if key.startswith("MO_JOBS_")]
+    assert len(chunks) > 2
+    assert all(len(env[key].encode()) < 128 * 1024 for key in chunks)
+    table = job_table({key: github_value(env[key]) for key in chunks})
+    assert [entry["task"] for entry in table.values()] == sorted(task.name for task in tasks)

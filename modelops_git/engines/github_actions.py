@@ -50,6 +50,8 @@ SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _JOB_ID_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 _REMOTE_ACTION = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[A-Za-z0-9_./-]+)?@[0-9a-f]{40}")
 _LOCAL_ACTION = re.compile(r"\./([A-Za-z0-9_.-]+/?)*")
+JOB_TABLE = "MO_JOBS"
+JOB_TABLE_CHUNK = 64_000
 RUN_ID = "${{ github.run_id }}-${{ github.run_attempt }}"
 HEADER = (
     "Written by `mo ci github` from modelops.yaml: change the spec and run it again rather\n"
@@ -73,9 +75,10 @@ def render_workflow(graphs: list[EngineGraph], settings: WorkflowSettings | None
     settings = settings or WorkflowSettings()
     ids = job_ids(graphs)
     jobs: dict[str, Any] = {AFFECTED_JOB: _affected_job(graphs, ids, settings)}
+    setup = [_checkout(), _install_mo(settings)]  # one object for every job: written once
     for graph in sorted(graphs, key=lambda g: g.pipeline):
         for task in graph.tasks:
-            jobs[ids[graph.pipeline, task.name]] = _task_job(graph, task, ids, settings)
+            jobs[ids[graph.pipeline, task.name]] = _task_job(graph, task, ids, settings, setup)
     jobs[SYNC_JOB] = _sync_job(settings)
     jobs[SUMMARY_JOB] = _summary_job(graphs, ids, settings)
     workflow = {
@@ -201,10 +204,11 @@ def _job_table(
     graphs: list[EngineGraph],
     ids: Mapping[tuple[str, str], str],
     outs: Mapping[str, Mapping[str, tuple[str, ...]]] | None = None,
-) -> str:
+) -> dict[str, str]:
     """Job id -> its task, and with `outs`, what the affected job decides on: branch globs,
-    upstream jobs and outs."""
-    table: dict[str, dict[str, Any]] = {}
+    upstream jobs and outs. As JSON in `MO_JOBS_1`, `MO_JOBS_2`, ...: Linux refuses a single
+    environment string over 128 KiB, which a 1,000-task table can reach."""
+    entries: list[str] = []
     for graph in graphs:
         for task in graph.tasks:
             entry: dict[str, Any] = {"pipeline": graph.pipeline, "task": task.name}
@@ -212,8 +216,20 @@ def _job_table(
                 entry["branches"] = list(task.branches)
                 entry["needs"] = [ids[graph.pipeline, need] for need in task.needs]
                 entry["outs"] = list(outs.get(graph.pipeline, {}).get(task.name, ()))
-            table[ids[graph.pipeline, task.name]] = entry
-    return json.dumps(dict(sorted(table.items())), separators=(",", ":"))
+            job = ids[graph.pipeline, task.name]
+            entries.append(json.dumps({job: entry}, separators=(",", ":"))[1:-1])
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for item in sorted(entries):
+        if size + len(item) > JOB_TABLE_CHUNK and chunks[-1]:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(item)
+        size += len(item) + 1
+    return {
+        f"{JOB_TABLE}_{number}": escape_expressions("{" + ",".join(chunk) + "}")
+        for number, chunk in enumerate(chunks, start=1)
+    }
 
 
 def _affected_job(
@@ -235,7 +251,7 @@ def _affected_job(
                 "name": "Affected tasks",
                 "id": "affected",
                 "env": {
-                    "MO_JOBS": escape_expressions(_job_table(graphs, ids, settings.outs)),
+                    **_job_table(graphs, ids, settings.outs),
                     "MO_ENV": env or "",
                     "MO_BASE_SHA": (
                         "${{ github.event.pull_request.base.sha || github.event.before }}"
@@ -253,12 +269,13 @@ def _task_job(
     task: EngineTask,
     ids: Mapping[tuple[str, str], str],
     settings: WorkflowSettings,
+    setup: list[dict[str, Any]],
 ) -> dict[str, Any]:
     job = ids[graph.pipeline, task.name]
     condition = f"contains(fromJSON(needs.affected.outputs.tasks), {_quoted(job)})"
     if task.branches:
         condition += f" && contains(fromJSON(needs.affected.outputs.on_branch), {_quoted(job)})"
-    steps: list[dict[str, Any]] = [_checkout(), _install_mo(settings)]
+    steps = list(setup)
     steps += [
         {
             "name": f"Outs of {need}",
@@ -398,7 +415,7 @@ def _summary_job(
             {
                 "name": "Run summary",
                 "env": {
-                    "MO_JOBS": escape_expressions(_job_table(graphs, ids)),
+                    **_job_table(graphs, ids),
                     "MO_RESULTS": "${{ toJSON(needs) }}",
                     "MO_TRIGGER_EVENT": "${{ inputs.event }}",
                     "MO_TRIGGER_REASON": "${{ inputs.reason }}",

@@ -19,7 +19,7 @@ from typing import Any
 from modelops_git import git, output
 from modelops_git.errors import EXIT_USAGE, UsageError
 
-__all__ = ["affected_outputs", "main", "summary"]
+__all__ = ["affected_outputs", "job_table", "main", "summary"]
 
 _NO_COMMIT = "0" * 40
 _FAILED = ("failure", "cancelled")
@@ -31,7 +31,7 @@ def affected_outputs(environ: Mapping[str, str], root: Path) -> dict[str, str]:
     to the pipeline asked for, with the upstream tasks whose outs a fresh runner lacks; and,
     for tasks with `when.branches`, whether the branch allows them. A pull request runs on a
     detached merge commit, where `mo run-task` sees no branch, so there none does."""
-    jobs: dict[str, dict[str, Any]] = json.loads(environ["MO_JOBS"])
+    jobs = job_table(environ)
     by_task = {(entry["pipeline"], entry["task"]): job for job, entry in jobs.items()}
     base = environ.get("MO_BASE_SHA", "")
     changed: list[str] = []
@@ -83,6 +83,16 @@ def _in_checkout(root: Path, out: str) -> bool:
     return (root / out).exists() or (root / f"{out}.dvc").is_file()
 
 
+def job_table(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """The workflow's job table, from `MO_JOBS_1`, `MO_JOBS_2`, ... in order."""
+    table: dict[str, dict[str, Any]] = {}
+    number = 1
+    while f"MO_JOBS_{number}" in environ:
+        table.update(json.loads(environ[f"MO_JOBS_{number}"]))
+        number += 1
+    return table
+
+
 def _compare_with_base(environ: Mapping[str, str], root: Path, base: str) -> bool:
     if environ.get("GITHUB_EVENT_NAME") == "workflow_dispatch" or base in ("", _NO_COMMIT):
         return False
@@ -108,7 +118,7 @@ def _is_environment(path: str) -> bool:
 
 def summary(environ: Mapping[str, str]) -> tuple[str, bool]:
     """Markdown for the run's summary page, and whether every job that ran succeeded."""
-    jobs: dict[str, dict[str, str]] = json.loads(environ["MO_JOBS"])
+    jobs = job_table(environ)
     results: dict[str, Any] = json.loads(environ.get("MO_RESULTS") or "{}")
     lines = ["## modelops", ""]
     for label, variable in (("Event", "MO_TRIGGER_EVENT"), ("Reason", "MO_TRIGGER_REASON")):

@@ -73,44 +73,59 @@ def _key(key: str) -> str:
     return json.dumps(key)
 
 
-def _lines(data: dict[str, Any], indent: str, out: list[str]) -> None:
-    for key, value in data.items():
-        _value(f"{indent}{_key(key)}:", value, indent + "  ", out)
+class _Writer:
+    """Lines of one document. A step object repeated in many jobs (checkout, install) is
+    written once per indent and its lines reused."""
 
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self._written: dict[tuple[int, str], list[str]] = {}
 
-def _value(label: str, value: Any, inner: str, out: list[str]) -> None:
-    if type(value) is str:
-        out.append(f"{label} {_string(value)}")
-    elif isinstance(value, dict) and value:
-        out.append(label)
-        _lines(value, inner, out)
-    elif isinstance(value, list) and value:
-        out.append(label)
-        for item in value:
-            _item(item, inner, out)
-    elif isinstance(value, dict | list):
-        out.append(f"{label} {'{}' if isinstance(value, dict) else '[]'}")
-    elif isinstance(value, Commented):
-        out.append(f"{label} {_scalar(value.value)} # {' '.join(value.comment.split())}")
-    elif isinstance(value, Block) and _BLOCK_TEXT.fullmatch(value.text):
-        out.append(f"{label} |")
-        out.extend(f"{inner}{line}" if line else "" for line in value.text.splitlines())
-    elif isinstance(value, Block):
-        out.append(f"{label} {json.dumps(value.text)}")
-    else:
-        out.append(f"{label} {_scalar(value)}")
+    def lines(self, data: dict[str, Any], indent: str) -> None:
+        for key, value in data.items():
+            self.value(f"{indent}{_key(key)}:", value, indent + "  ")
 
+    def value(self, label: str, value: Any, inner: str) -> None:
+        out = self.out
+        if type(value) is str:
+            out.append(f"{label} {_string(value)}")
+        elif isinstance(value, dict) and value:
+            out.append(label)
+            self.lines(value, inner)
+        elif isinstance(value, list) and value:
+            out.append(label)
+            for item in value:
+                self.item(item, inner)
+        elif isinstance(value, dict | list):
+            out.append(f"{label} {'{}' if isinstance(value, dict) else '[]'}")
+        elif isinstance(value, Commented):
+            out.append(f"{label} {_scalar(value.value)} # {' '.join(value.comment.split())}")
+        elif isinstance(value, Block) and _BLOCK_TEXT.fullmatch(value.text):
+            out.append(f"{label} |")
+            out.extend(f"{inner}{line}" if line else "" for line in value.text.splitlines())
+        elif isinstance(value, Block):
+            out.append(f"{label} {json.dumps(value.text)}")
+        else:
+            out.append(f"{label} {_scalar(value)}")
 
-def _item(item: Any, indent: str, out: list[str]) -> None:
-    if isinstance(item, dict) and item:
+    def item(self, item: Any, indent: str) -> None:
+        if not (isinstance(item, dict) and item):
+            self.out.append(f"{indent}- {_scalar(item)}")
+            return
+        key = (id(item), indent)
+        if key in self._written:
+            self.out.extend(self._written[key])
+            return
+        start = len(self.out)
         first, *rest = item.items()
-        _value(f"{indent}- {_key(first[0])}:", first[1], indent + "    ", out)
-        _lines(dict(rest), indent + "  ", out)
-    else:
-        out.append(f"{indent}- {_scalar(item)}")
+        self.value(f"{indent}- {_key(first[0])}:", first[1], indent + "    ")
+        self.lines(dict(rest), indent + "  ")
+        self._written[key] = self.out[start:]
 
 
 def dump_workflow(data: dict[str, Any], header: str = "") -> str:
-    out = [f"# {line}" if line else "#" for line in header.splitlines()]
-    _lines(data, "", out)
-    return "\n".join(out) + "\n"
+    """`data` must not change while it is written (repeated objects are written once)."""
+    writer = _Writer()
+    writer.out.extend(f"# {line}" if line else "#" for line in header.splitlines())
+    writer.lines(data, "")
+    return "\n".join(writer.out) + "\n"
