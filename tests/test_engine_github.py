@@ -374,3 +374,31 @@ def test_engines_spec_with_every_hostile_string_renders_safely(tmp_path: Path) -
         prepare = workflow["jobs"]["train_prepare"]
         assert github_value(prepare["env"]["GREETING"]) == hostile
         assert all(hostile not in field for field in _executable_fields(workflow))
+
+
+def test_dvc_remote_makes_task_jobs_pull_first(git_dir: Path) -> None:
+    write_engine_project(git_dir)
+    text, _ = github_workflow(git_dir, "dev", None)
+    assert "dvc pull" not in text
+    (git_dir / ".dvc").mkdir()
+    (git_dir / ".dvc" / "config").write_text(
+        "[core]\n    remote = storage\n['remote \"storage\"']\n    url = /tmp/storage\n"
+    )
+    workflow = load(github_workflow(git_dir, "dev", None)[0])
+    for job in _task_jobs(workflow).values():
+        runs = [step.get("run", "") for step in job["steps"]]
+        assert runs.index("dvc pull") < next(i for i, r in enumerate(runs) if "run-task" in r)
+
+
+def test_every_pipeline_gets_its_jobs_and_a_manual_run_can_pick_one() -> None:
+    graphs = [
+        EngineGraph("train", None, (_task(),)),
+        EngineGraph("score", None, (replace(_task(), argv=run_task_argv("score", "fit", None)),)),
+    ]
+    workflow = load(render_workflow(graphs))
+    assert set(_task_jobs(workflow)) == {"score_fit", "train_fit"}
+    assert _argv(workflow["jobs"]["score_fit"])[:4] == ["mo", "run-task", "score", "fit"]
+    assert "--env" not in _argv(workflow["jobs"]["score_fit"])
+    pipeline = workflow["on"]["workflow_dispatch"]["inputs"]["pipeline"]
+    assert pipeline["options"] == ["all", "score", "train"]
+    assert workflow["jobs"]["summary"]["needs"] == ["affected", "score_fit", "train_fit"]
