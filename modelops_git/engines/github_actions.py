@@ -24,6 +24,8 @@ from modelops_git.errors import ModelOpsError
 __all__ = [
     "ACTIONS",
     "WorkflowSettings",
+    "check_action_reference",
+    "escape_expressions",
     "job_ids",
     "job_timeout_minutes",
     "render_workflow",
@@ -73,6 +75,7 @@ class WorkflowSettings:
 
 def render_workflow(graphs: list[EngineGraph], settings: WorkflowSettings | None = None) -> str:
     settings = settings or WorkflowSettings()
+    check_action_reference(settings.mo_action)
     ids = job_ids(graphs)
     jobs: dict[str, Any] = {AFFECTED_JOB: _affected_job(graphs, ids, settings)}
     setup = [_checkout(), _install_mo(settings)]  # one object for every job: written once
@@ -179,7 +182,7 @@ def _install_mo(settings: WorkflowSettings, args: str = "") -> dict[str, Any]:
     if _REMOTE_ACTION.fullmatch(settings.mo_action):
         uses = Commented(settings.mo_action, "modelops-git composite action")
     else:
-        # zizmor suggests `$/`, which actionlint and GitHub Enterprise Server do not read yet.
+        # zizmor suggests the newer `$/` form, which actionlint rejects.
         uses = Commented(settings.mo_action, "zizmor: ignore[self-repository]")
     step: dict[str, Any] = {
         "name": "Install mo" if not args else f"mo {args}",
