@@ -135,7 +135,7 @@ def test_task_jobs_run_when_affected_even_after_skipped_upstream_jobs(git_dir: P
         on_branch = f"contains(fromJSON(needs.affected.outputs.on_branch), '{job_id}')"
         assert (on_branch in condition) == bool(task.branches)
     affected = jobs["affected"]
-    assert set(affected["outputs"]) == {"tasks", "on_branch", "matrix", "environments_changed"}
+    assert set(affected["outputs"]) == {"tasks", "on_branch", "matrix", "pins_changed"}
     assert set(jobs["summary"]["needs"]) == set(jobs) - {"summary", "sync"}
     assert jobs["summary"]["if"] == "${{ always() }}"
 
@@ -191,14 +191,14 @@ def test_security_settings(git_dir: Path) -> None:
             assert SHA_PIN.match(line.split("uses: ", 1)[1]), line
 
 
-def test_sync_runs_on_pushes_to_the_default_branch_when_an_environment_changed(
+def test_sync_runs_on_pushes_to_the_default_branch_when_a_pin_changed(
     git_dir: Path,
 ) -> None:
     text, _ = _project_workflow(git_dir, "dev")
     sync = load(text)["jobs"]["sync"]
     assert "github.event_name == 'push'" in sync["if"]
     assert "github.ref_name == github.event.repository.default_branch" in sync["if"]
-    assert "needs.affected.outputs.environments_changed == 'true'" in sync["if"]
+    assert "needs.affected.outputs.pins_changed == 'true'" in sync["if"]
     assert sync["steps"][-1]["run"] == "mo sync"
 
 

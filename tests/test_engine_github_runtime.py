@@ -71,7 +71,7 @@ def test_a_changed_task_runs_with_what_depends_on_it(history: tuple[Path, str]) 
     assert found["tasks"] == ["train_evaluate", "train_report", "train_train-b"]
     assert found["on_branch"] == ["train_evaluate"]
     assert found["matrix"] == {"include": [{"pipeline": "train"}]}
-    assert found["environments_changed"] is False
+    assert found["pins_changed"] is False
 
 
 def test_upstream_tasks_run_when_a_fresh_checkout_lacks_their_outs(
@@ -136,12 +136,17 @@ def test_branch_conditions_are_decided_as_the_local_runner_does(
     assert found["on_branch"] == (["train_evaluate"] if runs else [])
 
 
-def test_a_changed_environment_file_is_reported_for_mo_sync(history: tuple[Path, str]) -> None:
+def test_a_changed_model_pin_is_reported_for_mo_sync(history: tuple[Path, str]) -> None:
     root, base = history
-    (root / "environments" / "prod.yaml").write_text("description: prod, pinned\n")
-    _commit(root, "pin prod")
+    prod = root / "environments" / "prod.yaml"
+    prod.write_text("description: prod, described again\n")
+    described = _commit(root, "describe prod")
     found = _outputs(root, MO_BASE_SHA=base, GITHUB_EVENT_NAME="push")
-    assert found["environments_changed"] is True
+    assert found["pins_changed"] is False
+    prod.write_text("description: prod\nmodels:\n  fraud: v1.0.0\n")
+    _commit(root, "pin fraud in prod")
+    for since in (base, described):
+        assert _outputs(root, MO_BASE_SHA=since, GITHUB_EVENT_NAME="push")["pins_changed"] is True
 
 
 def test_main_writes_github_outputs_and_summary(
@@ -161,7 +166,7 @@ def test_main_writes_github_outputs_and_summary(
         "tasks",
         "on_branch",
         "matrix",
-        "environments_changed",
+        "pins_changed",
     ]
     assert json.loads(lines[0].split("=", 1)[1]) == ALL
     assert "Task jobs to run: 5" in step_summary.read_text()

@@ -245,7 +245,7 @@ def _affected_job(
         "timeout-minutes": 15,
         "outputs": {
             name: f"${{{{ steps.affected.outputs.{name} }}}}"
-            for name in ("tasks", "on_branch", "matrix", "environments_changed")
+            for name in ("tasks", "on_branch", "matrix", "pins_changed")
         },
         "steps": [
             _checkout(),
@@ -385,7 +385,7 @@ def _sync_job(settings: WorkflowSettings) -> dict[str, Any]:
         "if": (
             "${{ github.event_name == 'push' && "
             "github.ref_name == github.event.repository.default_branch && "
-            "needs.affected.outputs.environments_changed == 'true' }}"
+            "needs.affected.outputs.pins_changed == 'true' }}"
         ),
         "runs-on": settings.runs_on,
         "timeout-minutes": 30,

@@ -59,7 +59,7 @@ def affected_outputs(environ: Mapping[str, str], root: Path) -> dict[str, str]:
         "tasks": json.dumps(sorted(chosen)),
         "on_branch": json.dumps(on_branch),
         "matrix": json.dumps({"include": [{"pipeline": name} for name in pipelines]}),
-        "environments_changed": json.dumps(any(_is_environment(path) for path in changed)),
+        "pins_changed": json.dumps(bool(changed) and _pins_changed(root, base, changed)),
     }
 
 
@@ -109,6 +109,20 @@ def _branch(environ: Mapping[str, str]) -> str | None:
     if environ.get("GITHUB_REF_TYPE") != "branch":
         return None
     return environ.get("GITHUB_REF_NAME") or None
+
+
+def _pins_changed(root: Path, base: str, changed: list[str]) -> bool:
+    """Whether an environment's model pins (its `models:`) differ from the base commit's."""
+    from modelops_git.changes import Snapshot
+
+    old, new = Snapshot(root, base), Snapshot(root, "HEAD")
+    return any(
+        _pins(old.yaml(path)) != _pins(new.yaml(path)) for path in changed if _is_environment(path)
+    )
+
+
+def _pins(data: Any) -> Any:
+    return data.get("models") if isinstance(data, dict) else None
 
 
 def _is_environment(path: str) -> bool:
