@@ -138,15 +138,20 @@ def test_branch_conditions_are_decided_as_the_local_runner_does(
 
 def test_a_changed_model_pin_is_reported_for_mo_sync(history: tuple[Path, str]) -> None:
     root, base = history
+    step_env = _step_env(root)
+
+    def pins_changed(since: str) -> bool:
+        env = {**step_env, "MO_BASE_SHA": since, "GITHUB_EVENT_NAME": "push"}
+        return bool(json.loads(affected_outputs(env, root)["pins_changed"]))
+
     prod = root / "environments" / "prod.yaml"
     prod.write_text("description: prod, described again\n")
     described = _commit(root, "describe prod")
-    found = _outputs(root, MO_BASE_SHA=base, GITHUB_EVENT_NAME="push")
-    assert found["pins_changed"] is False
+    assert not pins_changed(base)
     prod.write_text("description: prod\nmodels:\n  fraud: v1.0.0\n")
     _commit(root, "pin fraud in prod")
-    for since in (base, described):
-        assert _outputs(root, MO_BASE_SHA=since, GITHUB_EVENT_NAME="push")["pins_changed"] is True
+    assert pins_changed(base)
+    assert pins_changed(described)
 
 
 def test_main_writes_github_outputs_and_summary(
