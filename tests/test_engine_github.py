@@ -402,3 +402,20 @@ def test_every_pipeline_gets_its_jobs_and_a_manual_run_can_pick_one() -> None:
     pipeline = workflow["on"]["workflow_dispatch"]["inputs"]["pipeline"]
     assert pipeline["options"] == ["all", "score", "train"]
     assert workflow["jobs"]["summary"]["needs"] == ["affected", "score_fit", "train_fit"]
+
+
+def test_the_checkers_reject_an_unsafe_workflow(tmp_path: Path) -> None:
+    """The three checks above can fail: a workflow with the mistakes they exist to catch."""
+    path = tmp_path / ".github" / "workflows" / "bad.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        "on: issues\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+        "      - run: echo ${{ github.event.issue.title }} ${{ github.evnt }}\n"
+    )
+    for check in (zizmor, actionlint):
+        with pytest.raises(AssertionError):
+            check(path)
+    path.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz: []\n")
+    with pytest.raises(AssertionError):
+        check_jsonschema("vendor.github-workflows", path)
