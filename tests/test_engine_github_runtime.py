@@ -176,6 +176,10 @@ def test_main_writes_github_outputs_and_summary(
     assert json.loads(lines[0].split("=", 1)[1]) == ALL
     assert "Task jobs to run: 5" in step_summary.read_text()
     assert main(["nonsense"], env) == 2
+    (root / "modelops.yaml").write_text("pipelines: [unclosed\n")
+    _commit(root, "break the spec")
+    base = git(root, "rev-parse", "HEAD~1").strip()
+    assert main(["affected"], {**env, "GITHUB_EVENT_NAME": "push", "MO_BASE_SHA": base}) == 1
 
 
 def _results(**results: str) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from modelops_git import git, output
-from modelops_git.errors import EXIT_USAGE, UsageError
+from modelops_git.errors import EXIT_USAGE, ModelOpsError, UsageError
 
 __all__ = ["affected_outputs", "job_table", "main", "summary"]
 
@@ -163,6 +163,14 @@ def _append(environ: Mapping[str, str], variable: str, text: str) -> None:
 
 
 def main(argv: list[str], environ: Mapping[str, str]) -> int:
+    try:
+        return _command(argv, environ)
+    except ModelOpsError as problem:
+        output.error(problem)
+        return problem.exit_code
+
+
+def _command(argv: list[str], environ: Mapping[str, str]) -> int:
     if argv == ["affected"]:
         outputs = affected_outputs(environ, git.require_worktree_root(Path.cwd()))
         _append(environ, "GITHUB_OUTPUT", "".join(f"{k}={v}\n" for k, v in outputs.items()))
