@@ -389,7 +389,7 @@ def _sync_job(settings: WorkflowSettings) -> dict[str, Any]:
         ),
         "runs-on": settings.runs_on,
         "timeout-minutes": 30,
-        # mo sync records what the environment pins changed to: it writes refs.
+        # mo sync brings the registry (git tags) in line with the pins: the one job that writes.
         "permissions": {"contents": "write"},
         "steps": [
             _checkout(),
