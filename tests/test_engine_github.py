@@ -162,10 +162,10 @@ def test_artifacts_carry_outs_to_the_jobs_that_need_them(git_dir: Path) -> None:
         for step in job["steps"]:
             if step.get("uses", "").startswith("actions/upload-artifact@"):
                 uploads[step["with"]["name"]] = step["with"]["path"].split()
-    assert uploads["mo-outs-train-prepare"] == ["modelops.yaml", "data.txt"]
+    assert uploads["mo-outs-train_prepare"] == ["modelops.yaml", "data.txt"]
     evaluate = jobs[ids["train", "evaluate"]]["steps"]
     downloads = [s["with"]["pattern"] for s in evaluate if "download-artifact" in s.get("uses", "")]
-    assert downloads == ["mo-outs-train-train-a", "mo-outs-train-train-b"]
+    assert downloads == ["mo-outs-train_train-a", "mo-outs-train_train-b"]
     assert all(name in uploads for name in downloads)
 
 

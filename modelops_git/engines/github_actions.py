@@ -284,7 +284,7 @@ def _task_job(
             "name": f"Outs of {need}",
             "uses": ACTIONS["download"],
             "with": {
-                "pattern": _artifact(graph.pipeline, need),
+                "pattern": _artifact(ids[graph.pipeline, need]),
                 "path": ".",
                 "merge-multiple": True,
             },
@@ -302,7 +302,7 @@ def _task_job(
     )
     outs = settings.outs.get(graph.pipeline, {}).get(task.name, ())
     if outs:
-        steps.append(_upload_outs(graph.pipeline, task.name, outs))
+        steps.append(_upload_outs(job, task.name, outs))
     result: dict[str, Any] = {
         "name": f"{graph.pipeline} / {task.name}",
         "needs": [AFFECTED_JOB, *(ids[graph.pipeline, need] for need in task.needs)],
@@ -345,11 +345,12 @@ def _run_task_line(graph: EngineGraph) -> str:
     return line + ' --run-id "$RUN_ID"'
 
 
-def _artifact(pipeline: str, task: str) -> str:
-    return f"mo-outs-{pipeline}-{task}"
+def _artifact(job: str) -> str:
+    """Named after the job: unique, and free of the glob characters download patterns read."""
+    return f"mo-outs-{job}"
 
 
-def _upload_outs(pipeline: str, task: str, outs: tuple[str, ...]) -> dict[str, Any]:
+def _upload_outs(job: str, task: str, outs: tuple[str, ...]) -> dict[str, Any]:
     # modelops.yaml sits at the repository root: with it among the paths, the artifact keeps
     # paths relative to the root (upload-artifact roots it at the paths' common ancestor).
     for out in outs:
@@ -359,7 +360,7 @@ def _upload_outs(pipeline: str, task: str, outs: tuple[str, ...]) -> dict[str, A
         "name": "Upload outs",
         "uses": ACTIONS["upload"],
         "with": {
-            "name": _artifact(pipeline, task),
+            "name": _artifact(job),
             "path": Block(escape_expressions(paths)),
             "if-no-files-found": "error",
             "include-hidden-files": True,
