@@ -10,6 +10,7 @@ from modelops_git import output
 from modelops_git.cli import (  # noqa: F401 - importing a module registers its commands
     argo_commands,
     engine_commands,
+    github_commands,
     history_commands,
     jenkins_commands,
     promotion_commands,
