@@ -351,10 +351,10 @@ def close_promotion(cwd: Path, promotion_id: str, reason: str) -> dict[str, Any]
     return close(open_project(cwd), promotion_id, reason)
 
 
-def sync(cwd: Path) -> dict[str, Any]:
+def sync(cwd: Path, push: str | None) -> dict[str, Any]:
     from modelops_git.promotion.merging import sync as sync_registry
 
-    return sync_registry(open_project(cwd))
+    return sync_registry(open_project(cwd), push)
 
 
 def rollback(

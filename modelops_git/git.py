@@ -35,6 +35,7 @@ __all__ = [
     "merge_commit",
     "messages",
     "parent_commit",
+    "push_refs",
     "paths_modified",
     "read_objects",
     "read_ref_file",
@@ -214,6 +215,13 @@ def paths_modified(root: Path, paths: list[str]) -> list[str]:
 
 def commit_message(root: Path, rev: str) -> str:
     return _git(root, "log", "-1", "--format=%B", rev, strip=False)
+
+
+def push_refs(root: Path, remote: str, refs: list[str]) -> None:
+    """Push each ref to the same name on `remote`; never forced, so a tag someone else
+    pushed first is an error, not an overwrite."""
+    if refs:
+        _git(root, "push", "--quiet", remote, *(f"{ref}:{ref}" for ref in refs))
 
 
 def messages(root: Path, rev: str, limit: int) -> list[tuple[str, str]]:

@@ -114,10 +114,16 @@ def merge(
 
 
 @app.command()
-def sync(json: JsonOption = False) -> None:
+def sync(
+    push: Annotated[
+        str | None,
+        typer.Option("--push", metavar="REMOTE", help="Push the new assignment tags there."),
+    ] = None,
+    json: JsonOption = False,
+) -> None:
     """Create the assignment tags the pins on this commit call for, and close the promotions
     that brought them (run in CI after a promotion's pull request merges)."""
-    data = api.sync(Path.cwd())
+    data = api.sync(Path.cwd(), push)
     emit(
         data,
         json,

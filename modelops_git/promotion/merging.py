@@ -237,10 +237,11 @@ def close(project: Project, promotion_id: str, reason: str) -> dict[str, Any]:
     return {"id": promotion_id, "status": "closed"}
 
 
-def sync(project: Project) -> dict[str, Any]:
+def sync(project: Project, push: str | None = None) -> dict[str, Any]:
     """Make the registry agree with the pins on this commit: each pin the environment does
     not hold yet gets its assignment tag, and the promotion that brought it is closed as
-    merged. Run in CI on the default branch after a promotion's pull request merged."""
+    merged. Run in CI on the default branch after a promotion's pull request merged; with
+    `push`, the new tags go to that remote."""
     root = project.root
     head = git.head_commit(root)
     if head is None:
@@ -269,7 +270,9 @@ def sync(project: Project) -> dict[str, Any]:
             result = after_merge(root, record, head, approvals, "mo sync", record.head)
             created.append(result["assignment"])
             closed.append(record.id)
-    return {"assigned": created, "closed": closed}
+    if push is not None:
+        git.push_refs(root, push, [f"refs/tags/{tag}" for tag in created])
+    return {"assigned": created, "closed": closed, "pushed_to": push}
 
 
 def _notes_from_history(
