@@ -3,5 +3,6 @@
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$repo/scripts/setup.sh" "[test]"
+bash "$repo/scripts/setup_airflow.sh"
 cd "$repo"
 exec python -m pytest "$@"

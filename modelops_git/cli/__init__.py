@@ -9,6 +9,7 @@ import typer
 
 from modelops_git import __version__, output
 from modelops_git.cli import (  # noqa: F401 - importing a module registers its commands
+    airflow_commands,
     engine_commands,
     history_commands,
     registry_commands,

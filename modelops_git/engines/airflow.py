@@ -61,7 +61,7 @@ from airflow.sdk.log import mask_secret
 
 '''
 
-_DAG_CODE = '''
+_DAG_CODE = """
 
 # Template fields (bash_command, env, cwd) are given callables: Airflow calls them with the
 # context when the task runs and uses what they return as it is, without Jinja, so a value
@@ -162,7 +162,7 @@ def modelops_pipeline() -> None:
 
 
 modelops_pipeline()
-'''
+"""
 
 
 def default_dag_id(graph: EngineGraph) -> str:
