@@ -285,6 +285,23 @@ def test_airflow_dagbag_loads_the_dag_as_generated(git_dir: Path, tmp_path: Path
         assert airflow_task["doc_md"] == (task.description or None)
 
 
+def dags_test(venv: Path, env: dict[str, str], dag_id: str, *args: str) -> tuple[int, str]:
+    """`airflow dags test`: one DAG run on SQLite, its tasks run in this process tree."""
+    done = subprocess.run(
+        [str(venv / "bin" / "airflow"), "dags", "test", *args, dag_id],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+def migrate(venv: Path, env: dict[str, str]) -> None:
+    airflow = str(venv / "bin" / "airflow")
+    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
+
+
 def rows(database: Path, query: str) -> list[tuple[Any, ...]]:
     with sqlite3.connect(database) as connection:
         return list(connection.execute(query))
@@ -304,22 +321,11 @@ def test_airflow_dags_test_runs_every_task_with_mo_into_one_record(
     home = tmp_path / "airflow"
     env = airflow_env(home, dags, git_dir)
     env["AIRFLOW_VAR_TRAIN_TOKEN"] = secret = "s3cr3t-value-4711"
-    airflow = str(venv / "bin" / "airflow")
-
-    def dags_test(*args: str) -> str:
-        done = subprocess.run(
-            [airflow, "dags", "test", *args, "train__dev"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-        return done.stdout + done.stderr
-
-    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-    on_main = dags_test()  # the branch comes from the checkout: main
-    on_feature = dags_test("--conf", json.dumps({"branch": "feature/x"}))
+    migrate(venv, env)
+    code, on_main = dags_test(venv, env, "train__dev")  # the branch comes from the checkout
+    assert code == 0, on_main[-5000:]
+    code, on_feature = dags_test(venv, env, "train__dev", "-c", json.dumps({"branch": "feature/x"}))
+    assert code == 0, on_feature[-5000:]
 
     # The tasks ran the spec's commands in the checkout, hostile text and all.
     assert (git_dir / "data.txt").read_text() == JINJA + "\n"
@@ -374,3 +380,44 @@ def test_airflow_dags_test_runs_every_task_with_mo_into_one_record(
     # The second run found every task up to date: mo keeps no record of a run that ran nothing.
     assert list(records) == [mo_run_id]
     assert "train/prepare: up to date" in on_feature
+
+
+FLAKY_SPEC = """\
+version: 1
+pipelines:
+  flaky:
+    tasks:
+      fails-once:
+        cmd: "if [ -f attempted ]; then echo ok > out.txt; else touch attempted; exit 3; fi"
+        outs: [out.txt]
+        retries: {limit: 1, backoff: 1}
+      too-slow:
+        cmd: "sleep 4"
+        timeout: 1
+"""
+
+
+@pytest.mark.slow
+def test_airflow_makes_the_retries_and_enforces_the_timeouts(
+    git_dir: Path, tmp_path: Path, mo: Callable[..., Result]
+) -> None:
+    venv = airflow_venv()
+    (git_dir / "modelops.yaml").write_text(FLAKY_SPEC)
+    git(git_dir, "add", "-A")
+    git(git_dir, "commit", "-q", "-m", "flaky spec")
+    dags = tmp_path / "dags"
+    assert mo("export", "airflow", "-o", str(dags / "flaky.py")).code == 0
+    home = tmp_path / "airflow"
+    env = airflow_env(home, dags, git_dir)
+    migrate(venv, env)
+
+    code, out = dags_test(venv, env, "flaky")
+
+    assert code != 0, out[-5000:]  # the run failed: too-slow timed out
+    states = rows(home / "airflow.db", "SELECT task_id, state, try_number FROM task_instance")
+    # mo made one attempt per Airflow try (--single-attempt): Airflow's retry made it pass.
+    assert sorted(states) == [("fails-once", "success", 2), ("too-slow", "failed", 1)]
+    assert (git_dir / "out.txt").read_text() == "ok\n"
+    assert "Timeout" in out
+    (record,) = load_records(git_dir)
+    assert record.tasks["flaky"]["fails-once"].status == "succeeded"

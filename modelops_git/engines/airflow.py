@@ -65,7 +65,8 @@ _DAG_CODE = """
 
 # Template fields (bash_command, env, cwd) are given callables: Airflow calls them with the
 # context when the task runs and uses what they return as it is, without Jinja, so a value
-# holding "{{ ... }}" reaches mo exactly as written in the spec.
+# holding "{{ ... }}" reaches mo exactly as written in the spec. (Not @task.bash: it renders
+# the command its function returns as a Jinja template.)
 
 
 def _project_dir(**_: Any) -> str:
@@ -151,6 +152,7 @@ def modelops_pipeline() -> None:
             skip_on_exit_code=None,
             retries=spec["retries"],
             retry_delay=datetime.timedelta(seconds=spec["backoff_seconds"]),
+            # mo's factor; Airflow 3 takes a multiplier here (True would mean 1: no backoff).
             retry_exponential_backoff=2.0,
             execution_timeout=None if timeout is None else datetime.timedelta(seconds=timeout),
             # mo counts a task left out by when.branches as done: what needs it still runs.
