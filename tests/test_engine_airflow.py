@@ -255,7 +255,13 @@ def test_airflow_dagbag_loads_the_dag_as_generated(git_dir: Path, tmp_path: Path
     (dags / "train__dev.py").write_text(render_airflow(graph))
     report = tmp_path / "dagbag.json"
     subprocess.run(
-        [str(venv / "bin" / "python"), str(PROBE), str(dags / "train__dev.py"), str(report)],
+        [
+            str(venv / "bin" / "python"),
+            str(PROBE),
+            str(dags / "train__dev.py"),
+            str(report),
+            "prepare",
+        ],
         env=airflow_env(tmp_path / "airflow", dags, git_dir),
         check=True,
         capture_output=True,
@@ -283,6 +289,19 @@ def test_airflow_dagbag_loads_the_dag_as_generated(git_dir: Path, tmp_path: Path
         assert airflow_task["retry_exponential_backoff"] == 2.0
         assert airflow_task["trigger_rule"] == "none_failed"
         assert airflow_task["doc_md"] == (task.description or None)
+    # Airflow renders plain template strings (the control turns the hostile value into the
+    # run's conf); the DAG's fields are computed by callables and come through exactly.
+    prepare = found["rendered"]["prepare"]
+    assert prepare["control_env"] == {"GREETING": "{}"}
+    assert prepare["env"] == {"GREETING": JINJA}
+    assert prepare["cwd"] == str(git_dir)
+    assert shlex.split(prepare["bash_command"]) == [
+        str(MO_SCRIPT),
+        *expected_tasks(graph)["prepare"].argv[1:],
+        "--run-id",
+        "airflow-train__dev-manual__2026-01-01T00-00-00-00-00",
+        "--single-attempt",
+    ]
 
 
 def dags_test(venv: Path, env: dict[str, str], dag_id: str, *args: str) -> tuple[int, str]:
