@@ -413,6 +413,10 @@ pipelines:
       too-slow:
         cmd: "sleep 4"
         timeout: 1
+      needs-secret:
+        cmd: "true"
+        env: {TOKEN: "secret:ABSENT_TOKEN"}
+        retries: 2
 """
 
 
@@ -435,7 +439,13 @@ def test_airflow_makes_the_retries_and_enforces_the_timeouts(
     assert code != 0, out[-5000:]  # the run failed: too-slow timed out
     states = rows(home / "airflow.db", "SELECT task_id, state, try_number FROM task_instance")
     # mo made one attempt per Airflow try (--single-attempt): Airflow's retry made it pass.
-    assert sorted(states) == [("fails-once", "success", 2), ("too-slow", "failed", 1)]
+    # A secret neither Airflow nor the worker has fails at once: retrying cannot bring it.
+    assert sorted(states) == [
+        ("fails-once", "success", 2),
+        ("needs-secret", "failed", 1),
+        ("too-slow", "failed", 1),
+    ]
+    assert "no Airflow Variable or environment variable ABSENT_TOKEN" in out
     assert (git_dir / "out.txt").read_text() == "ok\n"
     assert "Timeout" in out
     (record,) = load_records(git_dir)
