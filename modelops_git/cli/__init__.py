@@ -8,6 +8,7 @@ import typer
 
 from modelops_git import output
 from modelops_git.cli import (  # noqa: F401 - importing a module registers its commands
+    airflow_commands,
     argo_commands,
     engine_commands,
     github_commands,
