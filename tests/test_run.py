@@ -284,6 +284,33 @@ def test_second_ctrl_c_kills_children_and_exits_130(git_dir: Path) -> None:
     assert record.status == "interrupted"
 
 
+def test_sigterm_from_an_engine_kills_the_command_and_restores_outs(git_dir: Path) -> None:
+    """Airflow, Argo and Jenkins stop a task with SIGTERM: the command must not be orphaned."""
+    (git_dir / "out.txt").write_text("before\n")
+    cmd = "echo $$ > pid.txt; echo partial > out.txt; exec sleep 60"
+    write(git_dir, {"modelops.yaml": spec({"w": {"cmd": cmd, "outs": ["out.txt"]}})})
+    process = subprocess.Popen(
+        [str(MO_SCRIPT), "run-task", "p", "w", "--run-id", "engine-1"],
+        cwd=git_dir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    while not (git_dir / "pid.txt").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child = int((git_dir / "pid.txt").read_text())
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=20)
+    assert process.returncode == 130, err
+    deadline = time.monotonic() + 5
+    while _proc_state(child) != "Z" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _proc_state(child) == "Z", "the task's command outlived mo"
+    assert (git_dir / "out.txt").read_text() == "before\n"
+    assert load_records(git_dir)[-1].status == "interrupted"
+
+
 def test_resume_continues_the_failed_run(git_dir: Path, mo: Mo) -> None:
     write(
         git_dir,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
@@ -164,13 +166,35 @@ def run(project: Project, options: RunOptions, report: Reporter) -> RunRecord:
             branch=git.current_branch(root),
         )
         try:
-            _execute(state)
+            with _killed_by_sigterm(state):
+                _execute(state)
         finally:
             state.hasher.save()
             record.ended = now()
             if _ran_anything(record):
                 save_record(root, record)
     return record
+
+
+@contextlib.contextmanager
+def _killed_by_sigterm(state: _Run) -> Iterator[None]:
+    """Engines stop a task with SIGTERM (Airflow's timeout, Argo's deadline, a Jenkins abort):
+    the running commands are killed at once rather than left orphaned, their outs restored,
+    and the run recorded as interrupted, as after a second Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        state.stop.set()
+        state.children.kill_all()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _ran_anything(record: RunRecord) -> bool:
