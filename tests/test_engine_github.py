@@ -199,7 +199,10 @@ def test_sync_runs_on_pushes_to_the_default_branch_when_a_pin_changed(
     assert "github.event_name == 'push'" in sync["if"]
     assert "github.ref_name == github.event.repository.default_branch" in sync["if"]
     assert "needs.affected.outputs.pins_changed == 'true'" in sync["if"]
-    assert sync["steps"][-1]["run"] == "mo sync"
+    step = sync["steps"][-1]
+    assert step["run"].endswith("mo sync --push origin\n")
+    assert step["env"]["GITHUB_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
+    assert "${{" not in step["run"]
 
 
 def test_generated_workflow_passes_schema_zizmor_and_actionlint(git_dir: Path) -> None:
