@@ -127,6 +127,8 @@ def run(cwd: Path, options: RunOptions, report: Reporter) -> dict[str, Any]:
 
 def run_summary(root: Path, record: RunRecord, only: tuple[str, ...] = ()) -> dict[str, Any]:
     """Counts and failures of the run, or of the `only` tasks this process ran in it."""
+    from modelops_git.run.scheduler import OK_STATUSES
+
     counts: dict[str, int] = {}
     failures = []
     for pipeline, tasks in record.tasks.items():
@@ -136,9 +138,13 @@ def run_summary(root: Path, record: RunRecord, only: tuple[str, ...] = ()) -> di
             counts[task.status] = counts.get(task.status, 0) + 1
             if task.status == "failed":
                 failures.append(_failure(root, f"{pipeline}/{name}", task))
+    status = record.status
+    if only and status != "interrupted":
+        # A job of an engine's run answers for its own tasks, not for its siblings'.
+        status = "succeeded" if set(counts) <= OK_STATUSES else "failed"
     return {
         "run_id": record.run_id,
-        "status": record.status,
+        "status": status,
         "counts": counts,
         "failures": failures,
         "record": f"refs/modelops/runs/{record.run_id}",

@@ -520,3 +520,12 @@ def test_run_task_single_attempt_leaves_retries_to_the_engine(git_dir: Path, mo:
     assert result["failures"][0]["attempts"] == 1
     result = json.loads(mo("run-task", "p", "w", "--json").out)
     assert result["failures"][0]["attempts"] == 3
+
+
+def test_a_job_answers_for_its_own_task_not_its_siblings(git_dir: Path, mo: Mo) -> None:
+    use_tasks(git_dir, {"bad": {"cmd": "exit 1"}, "good": {"cmd": "echo ok > o", "outs": ["o"]}})
+    assert mo("run-task", "p", "bad", "--run-id", "ci-43").code == 1
+    sibling = json.loads(mo("run-task", "p", "good", "--run-id", "ci-43", "--json").out)
+    assert sibling["status"] == "succeeded"
+    [record] = load_records(git_dir)
+    assert record.status == "failed", "the run as a whole failed"

@@ -45,10 +45,10 @@ AFFECTED_JOB = "affected"
 SUMMARY_JOB = "summary"
 SYNC_JOB = "sync"
 SYNC_SCRIPT = (
-    "auth=\"$(printf 'x-access-token:%s' \"$GITHUB_TOKEN\" | base64 -w0)\"\n"
+    'auth="$(printf \'x-access-token:%s\' "$GITHUB_TOKEN" | base64 -w0)"\n'
     "export GIT_CONFIG_COUNT=1\n"
-    "export GIT_CONFIG_KEY_0=\"http.${GITHUB_SERVER_URL}/.extraheader\"\n"
-    "export GIT_CONFIG_VALUE_0=\"AUTHORIZATION: basic ${auth}\"\n"
+    'export GIT_CONFIG_KEY_0="http.${GITHUB_SERVER_URL}/.extraheader"\n'
+    'export GIT_CONFIG_VALUE_0="AUTHORIZATION: basic ${auth}"\n'
     "mo sync --push origin\n"
 )
 SETUP_MINUTES = 10
