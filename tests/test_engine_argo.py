@@ -289,5 +289,5 @@ def test_cli_refuses_unknown_kind_and_ambiguous_pipeline(git_dir: Path, mo: Any)
     spec["pipelines"]["other"] = {"tasks": {"x": {"cmd": "echo x"}}}
     (git_dir / "modelops.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
     result = mo("export", "argo")
-    assert result.code == 1 and "--pipeline" in result.err
+    assert result.code == 2 and "--pipeline" in result.err
     assert mo("export", "argo", "--pipeline", "other").code == 0

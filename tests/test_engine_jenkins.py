@@ -242,7 +242,7 @@ def test_mo_ci_jenkins_writes_the_jenkinsfile(git_dir: Path, mo: Mo) -> None:
     )
     assert result.code == 0 and "prepare -> train-a | train-b -> evaluate -> deploy" in result.out
     assert "deploy" in (git_dir / "ci" / "Jenkinsfile.prod").read_text()
-    assert mo("ci", "jenkins", "--pipeline", "nope").code == 2
+    assert mo("ci", "jenkins", "--pipeline", "nope").code == 1
 
 
 # --- mo jenkins sync / trigger against the fake Jenkins ------------------------------------

@@ -7,10 +7,9 @@ from typing import Any
 
 from modelops_git.engines.airflow import DEFAULT_MAX_ACTIVE_TASKS, default_dag_id, render_airflow
 from modelops_git.engines.graph import engine_graph
-from modelops_git.errors import ModelOpsError
-from modelops_git.files import write_atomic
+from modelops_git.engines.selection import one_pipeline, write_output
 from modelops_git.git import require_worktree_root
-from modelops_git.spec.project import Project, load_project
+from modelops_git.spec.project import load_project
 
 __all__ = ["DAGS_DIR", "export_airflow"]
 
@@ -29,13 +28,11 @@ def export_airflow(
     """Render the DAG of `pipeline` in `env` and write it to `output` (default
     `dags/<dag_id>.py` in the repository); returns what was written."""
     project = load_project(require_worktree_root(cwd))
-    name = _pipeline(project, pipeline)
+    name = one_pipeline(project, pipeline)
     graph = engine_graph(project, name, env)
     dag_id = dag_id or default_dag_id(graph)
     text = render_airflow(graph, dag_id=dag_id, max_active_tasks=max_active_tasks)
-    path = output if output is not None else project.root / DAGS_DIR / f"{dag_id}.py"
-    path = path if path.is_absolute() else cwd / path
-    write_atomic(path, text)
+    path = write_output(output or project.root / DAGS_DIR / f"{dag_id}.py", cwd, text)
     return {
         "engine": "airflow",
         "pipeline": name,
@@ -44,17 +41,3 @@ def export_airflow(
         "path": str(path),
         "tasks": [task.name for task in graph.tasks],
     }
-
-
-def _pipeline(project: Project, wanted: str | None) -> str:
-    names = list(project.spec.pipelines)
-    if wanted is not None:
-        if wanted not in names:
-            raise ModelOpsError(f"unknown pipeline {wanted!r}", f"pipelines: {', '.join(names)}")
-        return wanted
-    if len(names) != 1:
-        raise ModelOpsError(
-            "the spec has several pipelines: an Airflow DAG holds one",
-            f"pick one with --pipeline ({', '.join(names)})",
-        )
-    return names[0]

@@ -8,7 +8,7 @@ from typing import Any
 from modelops_git.api import open_project
 from modelops_git.engines import argo_names
 from modelops_git.engines.graph import engine_graph
-from modelops_git.errors import ModelOpsError
+from modelops_git.engines.selection import one_pipeline, write_output
 
 __all__ = ["export_argo"]
 
@@ -26,14 +26,10 @@ def export_argo(
     from modelops_git.engines import argo  # hera's models load only for this command
 
     project = open_project(cwd)
-    name = pipeline or _only_pipeline(list(project.spec_source.data["pipelines"]))
+    name = one_pipeline(project, pipeline)
     graph = engine_graph(project, name, env)
     text = argo.render_argo(graph, kind, image or argo.DEFAULT_IMAGE, parallelism)
-    path = None
-    if output is not None:
-        path = output if output.is_absolute() else cwd / output
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    path = write_output(output, cwd, text) if output is not None else None
     keys = sorted({key for task in graph.tasks for key in task.secrets.values()})
     return {
         "pipeline": graph.pipeline,
@@ -45,11 +41,3 @@ def export_argo(
         "path": str(path) if path else None,
         "yaml": text,
     }
-
-
-def _only_pipeline(pipelines: list[str]) -> str:
-    if len(pipelines) == 1:
-        return pipelines[0]
-    raise ModelOpsError(
-        "which pipeline? the spec has several", f"pass --pipeline, one of: {', '.join(pipelines)}"
-    )

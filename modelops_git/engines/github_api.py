@@ -13,9 +13,9 @@ from modelops_git.engines.github_actions import (
     render_workflow,
 )
 from modelops_git.engines.graph import EngineGraph, graph_from_plan
-from modelops_git.errors import ModelOpsError
+from modelops_git.engines.selection import pipeline_names, write_output
 from modelops_git.git import require_worktree_root
-from modelops_git.spec.project import Project, load_project
+from modelops_git.spec.project import load_project
 
 __all__ = ["DEFAULT_WORKFLOW", "github_workflow", "write_github_workflow"]
 
@@ -32,7 +32,7 @@ def github_workflow(
         project.env_source(env)
     outs: dict[str, dict[str, tuple[str, ...]]] = {}
     graphs = []
-    for name in _pipelines(project, env, pipeline):
+    for name in pipeline_names(project, pipeline):
         plan = compile_plan(project, name, env)
         graphs.append(graph_from_plan(plan))
         outs[name] = {task.name: task.outs for task in plan.tasks if task.enabled}
@@ -47,22 +47,10 @@ def write_github_workflow(
 ) -> dict[str, Any]:
     root = require_worktree_root(cwd)
     text, graphs = github_workflow(root, env, pipeline, action)
-    path = output if output is not None else root / DEFAULT_WORKFLOW
-    path = path if path.is_absolute() else cwd / path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    path = write_output(output or root / DEFAULT_WORKFLOW, cwd, text)
     return {
         "path": str(path),
         "env": env,
         "pipelines": [graph.pipeline for graph in graphs],
         "task_jobs": sum(len(graph.tasks) for graph in graphs),
     }
-
-
-def _pipelines(project: Project, env: str | None, pipeline: str | None) -> list[str]:
-    names = sorted(project.effective_spec(env).pipelines)
-    if pipeline is None:
-        return names
-    if pipeline not in names:
-        raise ModelOpsError(f"unknown pipeline {pipeline!r}", f"pipelines: {', '.join(names)}")
-    return [pipeline]

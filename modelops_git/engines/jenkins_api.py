@@ -14,6 +14,7 @@ from modelops_git.engines.graph import EngineGraph, engine_graph
 from modelops_git.engines.jenkins import layers, render_jenkinsfile
 from modelops_git.engines.jenkins_client import JenkinsClient, outcome_data
 from modelops_git.engines.jenkins_job import BRANCH_PARAMETER, GIT_URL_PARAMETER, pipeline_job_xml
+from modelops_git.engines.selection import one_pipeline, write_output
 from modelops_git.errors import ModelOpsError, UsageError
 
 __all__ = ["connect", "jenkins_sync", "jenkins_trigger", "pipeline_graph", "write_jenkinsfile"]
@@ -24,16 +25,7 @@ DEFAULT_TOKEN_ENV = "JENKINS_TOKEN"  # noqa: S105 - the name of a variable, not 
 def pipeline_graph(cwd: Path, pipeline: str | None, env: str | None) -> tuple[Path, EngineGraph]:
     """The repository root and the graph of `pipeline` (may be left out when there is one)."""
     project = open_project(cwd)
-    names = sorted(project.spec.pipelines)
-    if pipeline is None:
-        if len(names) != 1:
-            raise UsageError(
-                "this spec has several pipelines; say which with --pipeline",
-                f"pipelines: {', '.join(names)}",
-            )
-        pipeline = names[0]
-    elif pipeline not in names:
-        raise UsageError(f"no pipeline named {pipeline!r}", f"pipelines: {', '.join(names)}")
+    pipeline = one_pipeline(project, pipeline)
     return project.root, engine_graph(project, pipeline, env)
 
 
@@ -50,9 +42,7 @@ def write_jenkinsfile(
 ) -> dict[str, Any]:
     """Writes the Jenkinsfile (a relative `output` is under the repository root)."""
     root, graph = pipeline_graph(cwd, pipeline, env)
-    path = root / output
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_jenkinsfile(graph), encoding="utf-8")
+    path = write_output(Path(output), root, render_jenkinsfile(graph))
     return {"path": str(path), **_summary(graph)}
 
 
