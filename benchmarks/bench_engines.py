@@ -26,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from timing import MO, best, compile_package
 
+from modelops_git.entry import tune_gc
+
 WORK = Path(__file__).resolve().parent / ".work"
 
 
@@ -41,7 +43,7 @@ def build(size: int) -> Path:
         task: dict[str, object] = {"cmd": f"echo {index} > out/t{index}.txt"}
         task["outs"] = [f"out/t{index}.txt"]
         if index >= 10:
-            task["needs"] = [f"t{index - 10}", f"t{index - 10 - (index % 7) % 10}"]
+            task["needs"] = sorted({f"t{index - 10}", f"t{index - 1 - (index % 7)}"})
         if index % 3 == 0:
             task["retries"] = {"limit": 2, "backoff": 5}
         if index % 2 == 0:
@@ -134,6 +136,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     compile_package()
+    tune_gc()  # as the `mo` command does
     totals = {}
     for size in args.sizes:
         repo = build(size)

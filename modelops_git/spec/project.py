@@ -54,7 +54,8 @@ class Project:
         return deep_merge(data, overrides) if overrides else data
 
     def effective_spec(self, env: str | None) -> Spec:
-        return self.spec if env is None else Spec.from_data(self.effective_data(env))
+        data = self.effective_data(env)
+        return self.spec if data is self.spec_source.data else Spec.from_data(data)
 
     def env_source(self, name: str) -> YamlSource:
         if name not in self.env_sources:
