@@ -82,3 +82,12 @@ say "What is in prod, since when, who approved it, from which promotion"
 step mo history --env prod
 step mo status
 step mo show
+
+say "5. Outgrow one machine: the same pipeline, generated for four CI engines"
+step mo ci github --env prod
+step mo ci jenkins --env prod
+step mo export argo --env prod --output argo/train.yaml
+step mo export airflow --env prod
+step git status --short
+say "Every engine runs each task as 'mo run-task', so skipping and lineage work as here"
+step grep -m1 -n "mo run-task" Jenkinsfile
