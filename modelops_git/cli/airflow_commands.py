@@ -9,17 +9,14 @@ import typer
 
 from modelops_git import output
 from modelops_git.cli.app import EnvOption, JsonOption, emit
-from modelops_git.cli.engine_commands import export_app
+from modelops_git.cli.engine_commands import OnePipelineOption, export_app
 from modelops_git.engines.airflow import DEFAULT_MAX_ACTIVE_TASKS
 
 
 @export_app.command("airflow")
 def export_airflow_command(
     env: EnvOption = None,
-    pipeline: Annotated[
-        str | None,
-        typer.Option("--pipeline", "-p", help="The pipeline (default: the spec's only one)."),
-    ] = None,
+    pipeline: OnePipelineOption = None,
     output_path: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="The DAG file to write (default: dags/DAG_ID.py)."),

@@ -10,7 +10,7 @@ import typer
 
 from modelops_git import output
 from modelops_git.cli.app import EnvOption, JsonOption, emit
-from modelops_git.cli.engine_commands import export_app
+from modelops_git.cli.engine_commands import OnePipelineOption, export_app
 
 
 class ArgoKind(StrEnum):
@@ -21,10 +21,7 @@ class ArgoKind(StrEnum):
 @export_app.command("argo")
 def export_argo(
     env: EnvOption = None,
-    pipeline: Annotated[
-        str | None,
-        typer.Option("--pipeline", "-p", help="The pipeline (default: the spec's only one)."),
-    ] = None,
+    pipeline: OnePipelineOption = None,
     kind: Annotated[
         ArgoKind, typer.Option("--kind", help="Submit it directly, or keep it as a template.")
     ] = ArgoKind.workflow,

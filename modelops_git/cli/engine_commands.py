@@ -5,6 +5,8 @@ Each engine's commands live in their own module and attach to these groups.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from modelops_git.cli.app import app
@@ -15,3 +17,8 @@ jenkins_app = typer.Typer(help="Create and trigger Jenkins pipeline jobs.", no_a
 app.add_typer(ci_app, name="ci")
 app.add_typer(export_app, name="export")
 app.add_typer(jenkins_app, name="jenkins")
+
+OnePipelineOption = Annotated[
+    str | None,
+    typer.Option("--pipeline", "-p", help="The pipeline (default: the spec's only one)."),
+]

@@ -9,13 +9,9 @@ import typer
 
 from modelops_git import output
 from modelops_git.cli.app import EnvOption, JsonOption, emit
-from modelops_git.cli.engine_commands import ci_app, jenkins_app
+from modelops_git.cli.engine_commands import OnePipelineOption, ci_app, jenkins_app
 from modelops_git.engines import jenkins_api
 
-PipelineOption = Annotated[
-    str | None,
-    typer.Option("--pipeline", "-p", help="The pipeline (default: the only one in the spec)."),
-]
 UrlOption = Annotated[str, typer.Option("--url", help="Jenkins URL, e.g. https://ci.example.com/")]
 JobOption = Annotated[str, typer.Option("--job", help="Job name ('folder/job' inside folders).")]
 UserOption = Annotated[
@@ -36,7 +32,7 @@ def _stages(stages: list[list[str]]) -> str:
 @ci_app.command("jenkins")
 def ci_jenkins(
     env: EnvOption = None,
-    pipeline: PipelineOption = None,
+    pipeline: OnePipelineOption = None,
     out: Annotated[
         str, typer.Option("--output", "-o", help="Where to write it, under the repository root.")
     ] = "Jenkinsfile",
@@ -56,7 +52,7 @@ def jenkins_sync(
     url: UrlOption,
     job: JobOption,
     env: EnvOption = None,
-    pipeline: PipelineOption = None,
+    pipeline: OnePipelineOption = None,
     user: UserOption = None,
     token_env: TokenEnvOption = jenkins_api.DEFAULT_TOKEN_ENV,
     git_url: Annotated[
