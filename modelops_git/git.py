@@ -15,6 +15,7 @@ __all__ = [
     "ZERO_SHA",
     "Commit",
     "Tag",
+    "branches_checked_out_elsewhere",
     "changed_files",
     "commit_author",
     "commit_message",
@@ -215,6 +216,19 @@ def paths_modified(root: Path, paths: list[str]) -> list[str]:
 
 def commit_message(root: Path, rev: str) -> str:
     return _git(root, "log", "-1", "--format=%B", rev, strip=False)
+
+
+def branches_checked_out_elsewhere(root: Path) -> dict[str, str]:
+    """Branch -> path of every other work tree of this repository that has it checked out."""
+    here = str(root.resolve())
+    found: dict[str, str] = {}
+    path = ""
+    for line in _git(root, "worktree", "list", "--porcelain", check=False).splitlines():
+        if line.startswith("worktree "):
+            path = line.removeprefix("worktree ")
+        elif line.startswith("branch refs/heads/") and str(Path(path).resolve()) != here:
+            found[line.removeprefix("branch refs/heads/")] = path
+    return found
 
 
 def push_refs(root: Path, remote: str, refs: list[str]) -> None:

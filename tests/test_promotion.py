@@ -363,3 +363,21 @@ def test_sync_in_a_clone_without_records_reads_the_merge_trailers(
     assert held["promotion"] == "classifier-prod-1"
     assert held["approved_by"] == "Bob Reviewer <bob@example.com>"
     assert held["merge_commit"] == git(project, "rev-parse", "HEAD").strip()
+
+
+def test_merge_from_another_work_tree_leaves_the_checked_out_base_alone(
+    project: Path, mo: Mo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert mo("promote", "dev", "staging").code == 0
+    assert mo("promote", "staging", "prod").code == 0
+    as_user(monkeypatch, BOB)
+    assert mo("review", "classifier-prod-1", "--approve").code == 0
+    other = tmp_path / "side"
+    git(project, "worktree", "add", "-q", "-b", "side", str(other))
+    monkeypatch.chdir(other)
+    before = git(project, "rev-parse", "main")
+    refused = mo("merge", "classifier-prod-1")
+    assert refused.code == 1 and f"main is checked out in {project}" in refused.err
+    assert git(project, "rev-parse", "main") == before
+    monkeypatch.chdir(project)
+    assert mo("merge", "classifier-prod-1").code == 0

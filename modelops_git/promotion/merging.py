@@ -135,6 +135,13 @@ def merge(project: Project, promotion_id: str, merged_by: str | None = None) -> 
             f"reviewers approve with: mo review {promotion_id} --approve",
         )
     base = read_base(root, record.base)
+    elsewhere = git.branches_checked_out_elsewhere(root).get(base.branch)
+    if elsewhere is not None:
+        raise ModelOpsError(
+            f"{base.branch} is checked out in {elsewhere}: merging here would leave that work "
+            "tree behind its branch",
+            f"run mo merge {promotion_id} in {elsewhere}",
+        )
     checked_out = git.current_branch(root) == base.branch
     path = env_file(record.to_env)
     if checked_out and git.paths_modified(root, [path]):

@@ -236,8 +236,13 @@ def _record_from_commit(
 
 
 def _new_id(root: Path, model: str, to_env: str) -> str:
-    earlier = [r for r in load_promotions(root) if (r.model, r.to_env) == (model, to_env)]
-    return f"{model}-{to_env}-{len(earlier) + 1}"
+    prefix = f"{model}-{to_env}-"
+    numbers = [
+        int(r.id.removeprefix(prefix))
+        for r in load_promotions(root)
+        if r.id.startswith(prefix) and r.id.removeprefix(prefix).isdigit()
+    ]
+    return f"{prefix}{max(numbers, default=0) + 1}"
 
 
 def _message(
