@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from modelops_git import git
 from modelops_git.errors import ModelOpsError
 from modelops_git.promotion.candidate import read_base
 from modelops_git.promotion.policy import judge_reviews
@@ -40,7 +41,8 @@ def status(project: Project) -> dict[str, Any]:
         policy = project.environment(env).promotion
         waiting = []
         for record in (r for r in promotions if r.to_env == env):
-            verdict = judge_reviews(root, record, record.reviews, policy, record.head)
+            head = git.ref_sha(root, f"refs/heads/{record.branch}") or record.head
+            verdict = judge_reviews(root, record, record.reviews, policy, head)
             waiting.append(
                 {
                     "id": record.id,
