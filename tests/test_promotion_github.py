@@ -143,3 +143,23 @@ def test_no_token_is_a_clear_error_and_nothing_is_published(
     result = mo("promote", "staging", "prod", "--provider", "github")
     assert result.code == 1 and "no GitHub token" in result.err
     assert not github.writes()
+
+
+def test_auto_policy_merges_the_pull_request_once_the_gates_pass(
+    project: Path,
+    mo: Mo,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    files = {p: (project / p).read_text() for p in git(project, "ls-files", "environments").split()}
+    with FakeGitHub(files=files) as server:
+        monkeypatch.setenv("MO_GITHUB_REPO", server.repo)
+        monkeypatch.setenv("MO_GITHUB_TOKEN", server.token)
+        monkeypatch.setenv("MO_GITHUB_API_URL", server.base_url)
+        monkeypatch.setenv("MO_GITHUB_WRITE_INTERVAL", "0")
+        result = mo("promote", "dev", "staging", "--provider", "github", "--json")
+        assert result.code == 0, result.err
+        merged = json.loads(result.out)["merged"]
+        assert merged["assignment"] == "classifier#staging#1"
+        [pull] = server.pulls.values()
+        assert pull.merged_at is not None
+        assert "classifier: v0.0.1" in (server.file("main", "environments/staging.yaml") or "")
