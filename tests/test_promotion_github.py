@@ -143,6 +143,10 @@ def test_no_token_is_a_clear_error_and_nothing_is_published(
     result = mo("promote", "staging", "prod", "--provider", "github")
     assert result.code == 1 and "no GitHub token" in result.err
     assert not github.writes()
+    assert git(project, "for-each-ref", "refs/heads/modelops", "refs/modelops/promotions") == (
+        git(project, "for-each-ref", "refs/modelops/promotions")
+    ), "no promotion branch"
+    assert "prod" not in git(project, "for-each-ref", "refs/modelops/promotions")
 
 
 def test_auto_policy_merges_the_pull_request_once_the_gates_pass(

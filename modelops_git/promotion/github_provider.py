@@ -73,9 +73,9 @@ def _origin_repo(project: Project) -> str:
 
 
 def promote_on_github(project: Project, request: PromoteRequest) -> Opened:
+    settings = GitHubSettings.from_environment(project)
     opened = open_promotion(project, request)
     record = opened.record
-    settings = GitHubSettings.from_environment(project)
     policy = project.environment(record.to_env).promotion
     path = env_file(record.to_env)
     text = git.show_file(project.root, record.head, path) or ""
