@@ -10,8 +10,9 @@ import typer
 from modelops_git import output
 from modelops_git.cli.app import EnvOption, JsonOption, emit
 from modelops_git.cli.engine_commands import OnePipelineOption, ci_app, jenkins_app
-from modelops_git.engines import jenkins_api
 
+# python-jenkins (and requests) load only when a Jenkins command runs, not on every `mo`.
+DEFAULT_TOKEN_ENV = "JENKINS_TOKEN"  # noqa: S105 - the name of a variable, not a token
 UrlOption = Annotated[str, typer.Option("--url", help="Jenkins URL, e.g. https://ci.example.com/")]
 JobOption = Annotated[str, typer.Option("--job", help="Job name ('folder/job' inside folders).")]
 UserOption = Annotated[
@@ -39,6 +40,8 @@ def ci_jenkins(
     json: JsonOption = False,
 ) -> None:
     """Write a Declarative Jenkinsfile that runs the pipeline, one stage per task."""
+    from modelops_git.engines import jenkins_api
+
     result = jenkins_api.write_jenkinsfile(Path.cwd(), pipeline, env, out)
     emit(
         result,
@@ -54,7 +57,7 @@ def jenkins_sync(
     env: EnvOption = None,
     pipeline: OnePipelineOption = None,
     user: UserOption = None,
-    token_env: TokenEnvOption = jenkins_api.DEFAULT_TOKEN_ENV,
+    token_env: TokenEnvOption = DEFAULT_TOKEN_ENV,
     git_url: Annotated[
         str | None,
         typer.Option("--git-url", help="Repository the job checks out (default: origin)."),
@@ -66,6 +69,8 @@ def jenkins_sync(
     json: JsonOption = False,
 ) -> None:
     """Create or update a Pipeline job that runs the pipeline's Jenkinsfile."""
+    from modelops_git.engines import jenkins_api
+
     client = jenkins_api.connect(url, user, token_env)
     result = jenkins_api.jenkins_sync(Path.cwd(), client, job, pipeline, env, git_url, branch)
     emit(
@@ -89,10 +94,12 @@ def jenkins_trigger(
         float, typer.Option("--timeout", min=1, help="Seconds to wait for the result.")
     ] = 3600,
     user: UserOption = None,
-    token_env: TokenEnvOption = jenkins_api.DEFAULT_TOKEN_ENV,
+    token_env: TokenEnvOption = DEFAULT_TOKEN_ENV,
     json: JsonOption = False,
 ) -> None:
     """Start one build of a job and wait for its result (exit 0 only on SUCCESS)."""
+    from modelops_git.engines import jenkins_api
+
     client = jenkins_api.connect(url, user, token_env)
     params = jenkins_api.parse_params(param or [])
     result = jenkins_api.jenkins_trigger(client, job, params, timeout)

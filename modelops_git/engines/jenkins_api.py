@@ -19,8 +19,6 @@ from modelops_git.errors import ModelOpsError, UsageError
 
 __all__ = ["connect", "jenkins_sync", "jenkins_trigger", "pipeline_graph", "write_jenkinsfile"]
 
-DEFAULT_TOKEN_ENV = "JENKINS_TOKEN"  # noqa: S105 - the name of a variable, not a token
-
 
 def pipeline_graph(cwd: Path, pipeline: str | None, env: str | None) -> tuple[Path, EngineGraph]:
     """The repository root and the graph of `pipeline` (may be left out when there is one)."""
