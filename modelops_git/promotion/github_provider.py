@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from modelops_git import git
@@ -140,8 +140,7 @@ def _judge(
         )
     policy = project.environment(record.to_env).promotion
     rules = github.required_approvals(record.base)
-    judged = PromotionRecord(**{**asdict(record), "reviews": []})
-    judged.required_approvals = max(record.required_approvals, rules)
+    judged = replace(record, required_approvals=max(record.required_approvals, rules))
     verdict = judge_reviews(project.root, judged, _reviews(github, record), policy, pull.head_sha)
     conclusions = github.check_conclusions(pull.head_sha)
     failing = [
